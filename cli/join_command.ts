@@ -1,0 +1,83 @@
+/** `chat join`: parses the command line, picks the passphrase source and the mode, and joins. */
+import { parseArgs } from "node:util";
+import { join, type PassphraseSource } from "../client.ts";
+import { nameProblem, normalizeName } from "../protocol.ts";
+import { parseHostPort, parseOrThrow } from "./parse.ts";
+import { JOIN_USAGE, UsageError, VERSION } from "./usage.ts";
+
+/** The port `chat serve` listens on by default. */
+export const DEFAULT_PORT = 7777;
+
+/** Runs the command; resolves with the exit code. */
+export async function joinCommand(
+  args: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const { values, positionals } = parseOrThrow(
+    () =>
+      parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          name: { type: "string" },
+          room: { type: "string", default: "lobby" },
+          json: { type: "boolean", default: false },
+          "passphrase-file": { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+      }),
+    JOIN_USAGE,
+  );
+  if (values.help) {
+    out(JOIN_USAGE);
+    return 0;
+  }
+  const [target, ...extra] = positionals;
+  if (target === undefined) throw new UsageError("Missing HOST to join", JOIN_USAGE);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`, JOIN_USAGE);
+  const { host, port } = parseHostPort(target, DEFAULT_PORT, JOIN_USAGE);
+  if (values.name === undefined) throw new UsageError("Missing --name NAME", JOIN_USAGE);
+  const name = normalizeName(values.name);
+  const room = normalizeName(values.room);
+  const nameIssue = nameProblem(name);
+  if (nameIssue) throw new UsageError(`Invalid name "${values.name}": ${nameIssue}`, JOIN_USAGE);
+  const roomIssue = nameProblem(room, "room");
+  if (roomIssue) throw new UsageError(`Invalid room "${values.room}": ${roomIssue}`, JOIN_USAGE);
+
+  const stdinIsTerminal = Deno.stdin.isTerminal();
+  const passphrase = passphraseSource(values["passphrase-file"], stdinIsTerminal);
+  const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
+  return await join({
+    host,
+    port,
+    name,
+    room,
+    json: values.json,
+    passphrase,
+    interactive: stdinIsTerminal && Deno.stdout.isTerminal() && !values.json,
+    color: !noColor && Deno.stdout.isTerminal(),
+    software: `chat/${VERSION}`,
+    out,
+    err,
+  });
+}
+
+function passphraseSource(file: string | undefined, stdinIsTerminal: boolean): PassphraseSource {
+  const fromEnvironment = Deno.env.get("CHAT_PASSPHRASE");
+  if (fromEnvironment !== undefined && file !== undefined) {
+    throw new UsageError(
+      "Both CHAT_PASSPHRASE and --passphrase-file are set; use one",
+      JOIN_USAGE,
+    );
+  }
+  if (fromEnvironment !== undefined) {
+    return { kind: "value", value: fromEnvironment, origin: "CHAT_PASSPHRASE" };
+  }
+  if (file !== undefined) return { kind: "file", path: file };
+  if (stdinIsTerminal) return { kind: "prompt" };
+  throw new UsageError(
+    "No passphrase: input is not a terminal, so set CHAT_PASSPHRASE or use --passphrase-file",
+    JOIN_USAGE,
+  );
+}

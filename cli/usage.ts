@@ -1,0 +1,63 @@
+/** Help texts and the usage error. Every usage error exits 2 with the relevant usage on stderr. */
+
+/** The program's version, shown by `chat --version` and sent in hello. */
+export const VERSION = "0.1.0";
+
+/** A mistake in how the command was invoked. */
+export class UsageError extends Error {
+  readonly usage: string;
+
+  constructor(message: string, usage: string) {
+    super(message);
+    this.name = "UsageError";
+    this.usage = usage;
+  }
+}
+
+export const MAIN_USAGE = `chat ${VERSION}: end-to-end encrypted chat for a room of people
+
+Usage:
+  chat serve [--host H] [--port P] [--data DIR]    run a relay others join
+  chat join HOST[:PORT] --name NAME [--room ROOM]   join a room and talk
+  chat passphrase                                   print a new strong passphrase
+
+Options:
+  -h, --help      show help (also: chat <command> --help)
+  -V, --version   show the version
+
+The relay only ever sees ciphertext: the room passphrase never leaves your machine.`;
+
+export const SERVE_USAGE = `Usage: chat serve [--host H] [--port P] [--data DIR]
+
+Runs a relay. It routes and stores sealed messages it cannot read.
+
+Options:
+  --host H      address to listen on (default 0.0.0.0, all IPv4 interfaces; :: for IPv6)
+  --port P      TCP port (default 7777; 0 picks a free port)
+  --data DIR    where the relay keeps its data (default: the per-user data directory)
+  -h, --help    show this help
+
+The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.`;
+
+export const JOIN_USAGE = `Usage: chat join HOST[:PORT] --name NAME [--room ROOM] [--json]
+                 [--passphrase-file FILE]
+
+Joins a room on a relay (default port 7777, default room "lobby").
+
+Options:
+  --name NAME               your name in the room: letters, digits, "_", "-", "."
+  --room ROOM               the room to join (default lobby)
+  --json                    one JSON object per line for every event, for scripts
+  --passphrase-file FILE    read the room passphrase from the first line of FILE
+  -h, --help                show this help
+
+The passphrase comes from CHAT_PASSPHRASE, --passphrase-file, or a hidden prompt; never
+from the command line, where other users could see it. A new room asks for it twice.
+
+With a terminal: type to talk; /help lists commands. Without one (a pipe), each line of
+input is one message, and at end of input the client waits until the relay has
+acknowledged every message, then leaves.`;
+
+export const PASSPHRASE_USAGE = `Usage: chat passphrase
+
+Prints a new random passphrase of 8 common English words (88 bits), easy to read aloud.`;

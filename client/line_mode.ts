@@ -1,0 +1,99 @@
+/**
+ * Line mode, for pipes, scripts and bots: each input line is one message, every event is printed
+ * as a line (JSON with --json). At end of input the client waits until the relay has acknowledged
+ * every message it sent, then leaves.
+ */
+import { MAX_TEXT_BYTES, textBytes } from "../protocol.ts";
+import { createStyle } from "../terminal/colors.ts";
+import type { ClientConnection, SentMessage } from "./connection.ts";
+import { ChatError } from "./errors.ts";
+import { humanLines, jsonLine, type OutputEvent } from "./render.ts";
+
+/** Most messages sent and not yet acknowledged before reading more input. */
+const SEND_WINDOW = 256;
+
+/** Where line mode reads and writes. */
+export interface LineModeIo {
+  input: ReadableStream<Uint8Array>;
+  out(line: string): void;
+  err(line: string): void;
+  json: boolean;
+}
+
+/**
+ * Prints events as lines; the caller routes the connection's events here. Without --json, the
+ * joining status goes to stderr so stdout carries only what was said in the room.
+ */
+export function lineRenderer(
+  io: Pick<LineModeIo, "out" | "err" | "json">,
+): (event: OutputEvent) => void {
+  const style = createStyle(false);
+  return (event) => {
+    if (io.json) {
+      io.out(jsonLine(event));
+    } else {
+      const write = event.type === "ready" || event.type === "error" ? io.err : io.out;
+      for (const line of humanLines(event, style)) write(line);
+    }
+  };
+}
+
+/** Sends each line of input, then waits for every acknowledgement. Returns the exit code. */
+export async function runLineMode(
+  connection: ClientConnection,
+  room: string,
+  io: LineModeIo,
+): Promise<number> {
+  const inFlight = new Set<Promise<SentMessage>>();
+  let refused = 0;
+  let lineNumber = 0;
+  const lost = connection.closed.then((failure) => {
+    throw failure ?? new ChatError("disconnected", "The server closed the connection");
+  });
+  lost.catch(() => {});
+  const sendAll = async () => {
+    for await (const line of readLines(io.input)) {
+      lineNumber++;
+      if (line === "") continue;
+      if (textBytes(line) > MAX_TEXT_BYTES) {
+        refused++;
+        io.err(`chat: line ${lineNumber} is over ${MAX_TEXT_BYTES} bytes and was not sent`);
+        continue;
+      }
+      const sent = connection.send(room, line);
+      inFlight.add(sent);
+      sent.then(() => inFlight.delete(sent), () => {});
+      if (inFlight.size >= SEND_WINDOW) await Promise.race(inFlight);
+    }
+  };
+  try {
+    // A lost connection ends the run at once, even while input is still open.
+    await Promise.race([sendAll(), lost]);
+    await Promise.race([Promise.all(inFlight), lost]);
+  } catch (error) {
+    const missing = connection.unacknowledged || inFlight.size;
+    if (error instanceof ChatError && missing > 0) {
+      throw new ChatError(
+        error.code,
+        `${error.message}; ${missing} message(s) were not acknowledged`,
+      );
+    }
+    throw error;
+  }
+  await connection.quit();
+  if (refused > 0) {
+    throw new ChatError("line_too_long", `${refused} line(s) were too long and were not sent`);
+  }
+  return 0;
+}
+
+/** Lines of UTF-8 text, without their line endings. */
+export async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let partial = "";
+  for await (const chunk of input.pipeThrough(new TextDecoderStream())) {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const part of parts) yield part.endsWith("\r") ? part.slice(0, -1) : part;
+  }
+  if (partial !== "") yield partial;
+}

@@ -1,0 +1,155 @@
+/**
+ * The interactive client: a raw-mode terminal with a line editor, incoming messages printed above
+ * the line being typed, and slash commands. Only this module and the prompt touch the terminal.
+ */
+import { type BodyKind, MAX_TEXT_BYTES, textBytes } from "../protocol.ts";
+import { createStyle } from "../terminal/colors.ts";
+import { LineEditor } from "../terminal/line_editor.ts";
+import { sanitizeForTerminal } from "../terminal/sanitize.ts";
+import { Screen } from "../terminal/screen.ts";
+import { type CommandContext, runInput } from "./commands.ts";
+import type { ClientConnection } from "./connection.ts";
+import { ChatError } from "./errors.ts";
+import { humanLines, messageLines, type OutputEvent } from "./render.ts";
+
+/** What the interactive client needs to know about the session. */
+export interface InteractiveSession {
+  room: string;
+  name: string;
+  color: boolean;
+}
+
+/** A terminal UI bound to stdin/stdout; `show` receives the connection's events. */
+export class Interactive {
+  readonly #connection: ClientConnection;
+  readonly #session: InteractiveSession;
+  readonly #style;
+  readonly #editor: LineEditor;
+  readonly #screen: Screen;
+  readonly #pending: { text: string }[] = [];
+  readonly #done = Promise.withResolvers<number>();
+  readonly #encoder = new TextEncoder();
+
+  constructor(connection: ClientConnection, session: InteractiveSession) {
+    this.#connection = connection;
+    this.#session = session;
+    this.#style = createStyle(session.color);
+    this.#editor = new LineEditor({ prompt: `${sanitizeForTerminal(session.room)}> ` });
+    this.#screen = new Screen(
+      (text) => Deno.stdout.writeSync(this.#encoder.encode(text)),
+      () => consoleWidth(),
+      { prompt: this.#editor, dim: this.#style.dim },
+    );
+  }
+
+  /** Shows an event above the prompt. */
+  show(event: OutputEvent): void {
+    this.#screen.print(humanLines(event, this.#style));
+  }
+
+  /** Runs until the user quits (exit 0) or the connection fails (throws). */
+  async run(): Promise<number> {
+    Deno.stdin.setRaw(true);
+    this.#screen.print([this.#style.dim("Type to talk; /help lists commands, Ctrl-D leaves.")]);
+    this.#connection.closed.then((failure) => {
+      this.#done.reject(
+        failure ?? new ChatError("disconnected", "The server closed the connection"),
+      );
+    });
+    this.#readKeys();
+    try {
+      return await this.#done.promise;
+    } finally {
+      this.#screen.close();
+      Deno.stdin.setRaw(false);
+    }
+  }
+
+  async #readKeys(): Promise<void> {
+    const decoder = new TextDecoder();
+    const buffer = new Uint8Array(4096);
+    while (true) {
+      const count = await Deno.stdin.read(buffer);
+      if (count === null) return this.#quit();
+      for (
+        const action of this.#editor.feed(
+          decoder.decode(buffer.subarray(0, count), { stream: true }),
+        )
+      ) {
+        switch (action.type) {
+          case "submit":
+            runInput(action.line, this.#commands());
+            break;
+          case "eof":
+          case "interrupt":
+            return this.#quit();
+          case "redraw":
+            Deno.stdout.writeSync(this.#encoder.encode("\x1b[2J\x1b[H"));
+            break;
+        }
+      }
+      this.#screen.redraw();
+    }
+  }
+
+  #commands(): CommandContext {
+    return {
+      send: (text, kind) => this.#send(text, kind),
+      who: () => {
+        this.#connection.who(this.#session.room).then(
+          (names) => this.#notice(`Here: ${names.map(sanitizeForTerminal).join(", ")}`),
+          (error) => this.#notice(`Cannot list members: ${error.message}`),
+        );
+      },
+      quit: () => this.#quit(),
+      notice: (text) => this.#notice(text),
+    };
+  }
+
+  #send(text: string, kind: BodyKind): void {
+    if (textBytes(text) > MAX_TEXT_BYTES) {
+      this.#notice(`Not sent: over ${MAX_TEXT_BYTES} bytes`);
+      return;
+    }
+    const entry = { text };
+    this.#pending.push(entry);
+    this.#showPending();
+    this.#connection.send(this.#session.room, text, kind).then(
+      (sent) => {
+        this.#pending.splice(this.#pending.indexOf(entry), 1);
+        this.#showPending();
+        this.#screen.print(
+          messageLines(sent.ts, this.#session.name, text, kind === "action", this.#style),
+        );
+      },
+      (error) => {
+        this.#pending.splice(this.#pending.indexOf(entry), 1);
+        this.#showPending();
+        this.#notice(`Not sent: ${error.message}`);
+      },
+    );
+  }
+
+  #showPending(): void {
+    this.#screen.setStatus(
+      this.#pending.map((entry) => `sending: ${sanitizeForTerminal(entry.text)}`),
+    );
+  }
+
+  #notice(text: string): void {
+    this.#screen.print([this.#style.dim(text)]);
+  }
+
+  async #quit(): Promise<void> {
+    await this.#connection.quit();
+    this.#done.resolve(0);
+  }
+}
+
+function consoleWidth(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 80;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Front door of the wire format: framing, messages, names and the sealed body's plaintext layout.
+ * Pure and built on Web APIs only, so the relay, the terminal client and a browser share it.
+ */
+export { type ErrorCode, ProtocolError } from "./protocol/errors.ts";
+export { FrameDecoder, LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from "./protocol/frames.ts";
+export * from "./protocol/messages.ts";
+export {
+  foldName,
+  MAX_NAME_CHARS,
+  type NameKind,
+  nameProblem,
+  normalizeName,
+} from "./protocol/names.ts";
+export {
+  type Body,
+  type BodyKind,
+  decodeBody,
+  encodeBody,
+  MAX_TEXT_BYTES,
+  textBytes,
+} from "./protocol/body.ts";

@@ -1,0 +1,409 @@
+/**
+ * The messages of protocol version 1 and their binary encoding (docs/PROTOCOL.md). Pure: no
+ * sockets, no crypto. Sealed bodies are opaque bytes here.
+ */
+import { ProtocolError } from "./errors.ts";
+import { WireReader, WireWriter } from "./wire.ts";
+
+/** The protocol version this code speaks. */
+export const PROTOCOL_VERSION = 1;
+/** Bytes in a client-generated message id. */
+export const MESSAGE_ID_BYTES = 16;
+/** Bytes in a room salt. */
+export const SALT_BYTES = 16;
+/** Bytes in a room key-check value. */
+export const KEY_CHECK_BYTES = 32;
+/** Fewest PBKDF2 iterations a room may use (OWASP's 2023 figure for PBKDF2-HMAC-SHA256). */
+export const MIN_ITERATIONS = 600_000;
+/** Most PBKDF2 iterations a room may use, so a hostile peer cannot stall a client. */
+export const MAX_ITERATIONS = 20_000_000;
+
+/** Frame type codes: 0x01-0x3f travel client to server, 0x40-0x7f server to client. */
+export const FrameType = {
+  hello: 0x01,
+  room_query: 0x02,
+  join: 0x03,
+  send: 0x04,
+  leave: 0x05,
+  who: 0x06,
+  ping: 0x07,
+  pong: 0x08,
+  bye: 0x09,
+  welcome: 0x41,
+  room_info: 0x42,
+  joined: 0x43,
+  deliver: 0x44,
+  ack: 0x45,
+  presence: 0x46,
+  members: 0x47,
+  error: 0x48,
+  left: 0x49,
+} as const;
+
+/** Room parameters a room's first member chooses and the relay keeps. */
+export interface RoomParams {
+  salt: Uint8Array;
+  iterations: number;
+}
+
+export interface Hello {
+  type: "hello";
+  minVersion: number;
+  maxVersion: number;
+  software: string;
+}
+export interface RoomQuery {
+  type: "room_query";
+  room: string;
+}
+export interface Join {
+  type: "join";
+  room: string;
+  name: string;
+  params: RoomParams;
+  keyCheck: Uint8Array;
+}
+export interface Send {
+  type: "send";
+  room: string;
+  id: Uint8Array;
+  sealed: Uint8Array;
+}
+export interface Leave {
+  type: "leave";
+  room: string;
+}
+export interface Who {
+  type: "who";
+  room: string;
+}
+export interface Ping {
+  type: "ping";
+  token: number;
+}
+export interface Pong {
+  type: "pong";
+  token: number;
+}
+export interface Bye {
+  type: "bye";
+}
+export interface Welcome {
+  type: "welcome";
+  version: number;
+  software: string;
+  maxFrameBytes: number;
+  heartbeatMs: number;
+}
+export interface RoomInfo {
+  type: "room_info";
+  room: string;
+  /** Null when the room does not exist yet: the joiner creates it. */
+  params: RoomParams | null;
+}
+export interface Joined {
+  type: "joined";
+  room: string;
+  name: string;
+  lastSeq: number;
+  members: string[];
+}
+export interface Deliver {
+  type: "deliver";
+  room: string;
+  seq: number;
+  ts: number;
+  from: string;
+  id: Uint8Array;
+  sealed: Uint8Array;
+}
+export interface Ack {
+  type: "ack";
+  room: string;
+  id: Uint8Array;
+  seq: number;
+  ts: number;
+}
+/** Why a member left, as shown to the others. */
+export type LeaveReason = "quit" | "disconnected" | "timed_out" | "too_slow" | "server_shutdown";
+export interface Presence {
+  type: "presence";
+  room: string;
+  event: "join" | "leave";
+  name: string;
+  ts: number;
+  reason: LeaveReason | "";
+}
+export interface Members {
+  type: "members";
+  room: string;
+  members: string[];
+}
+export interface ErrorMessage {
+  type: "error";
+  code: string;
+  room: string;
+  message: string;
+  /** The sender closes the connection after a fatal error. */
+  fatal: boolean;
+}
+export interface Left {
+  type: "left";
+  room: string;
+}
+
+/** Messages a client sends. */
+export type ClientMessage = Hello | RoomQuery | Join | Send | Leave | Who | Ping | Pong | Bye;
+/** Messages a relay sends. */
+export type ServerMessage =
+  | Welcome
+  | RoomInfo
+  | Joined
+  | Deliver
+  | Ack
+  | Presence
+  | Members
+  | ErrorMessage
+  | Left
+  | Ping
+  | Pong;
+/** Any message of the protocol. */
+export type Message = ClientMessage | ServerMessage;
+
+const LEAVE_REASONS: readonly string[] = [
+  "",
+  "quit",
+  "disconnected",
+  "timed_out",
+  "too_slow",
+  "server_shutdown",
+];
+
+/** Encodes one message as a frame, length prefix included. */
+export function encodeMessage(message: Message): Uint8Array {
+  const writer = new WireWriter(FrameType[message.type]);
+  switch (message.type) {
+    case "hello":
+      writer.u16(message.minVersion).u16(message.maxVersion).str8(message.software);
+      break;
+    case "room_query":
+    case "leave":
+    case "who":
+    case "left":
+      writer.str8(message.room);
+      break;
+    case "join":
+      writer.str8(message.room).str8(message.name).u32(message.params.iterations)
+        .fixed(message.params.salt, SALT_BYTES).fixed(message.keyCheck, KEY_CHECK_BYTES);
+      break;
+    case "send":
+      return encodeSend(message.room, message.id, message.sealed);
+    case "ping":
+    case "pong":
+      writer.u64(message.token);
+      break;
+    case "bye":
+      break;
+    case "welcome":
+      writer.u16(message.version).str8(message.software).u32(message.maxFrameBytes)
+        .u32(message.heartbeatMs);
+      break;
+    case "room_info":
+      writer.str8(message.room);
+      if (message.params === null) {
+        writer.u8(0);
+      } else {
+        writer.u8(1).u32(message.params.iterations).fixed(message.params.salt, SALT_BYTES);
+      }
+      break;
+    case "joined":
+      writer.str8(message.room).str8(message.name).u64(message.lastSeq);
+      writeNames(writer, message.members);
+      break;
+    case "deliver":
+      return encodeDeliver(message, message.sealed);
+    case "ack":
+      writer.str8(message.room).fixed(message.id, MESSAGE_ID_BYTES).u64(message.seq)
+        .u64(message.ts);
+      break;
+    case "presence":
+      writer.str8(message.room).u8(message.event === "join" ? 1 : 2).str8(message.name)
+        .u64(message.ts).str8(message.reason);
+      break;
+    case "members":
+      writer.str8(message.room);
+      writeNames(writer, message.members);
+      break;
+    case "error":
+      writer.str8(message.code).str8(message.room).str16(message.message)
+        .u8(message.fatal ? 1 : 0);
+      break;
+  }
+  return writer.finish();
+}
+
+/** Encodes a SEND frame; the sealed body is copied once, as is. */
+export function encodeSend(room: string, id: Uint8Array, sealed: Uint8Array): Uint8Array {
+  return new WireWriter(FrameType.send, 32 + room.length * 3 + sealed.length).str8(room)
+    .fixed(id, MESSAGE_ID_BYTES).raw(sealed).finish();
+}
+
+/**
+ * Encodes a DELIVER frame around a sealed body the relay never decodes. The relay calls this once
+ * per message and writes the same bytes to every recipient.
+ */
+export function encodeDeliver(
+  header: Omit<Deliver, "type" | "sealed">,
+  sealed: Uint8Array,
+): Uint8Array {
+  return new WireWriter(FrameType.deliver, 64 + header.room.length * 3 + sealed.length)
+    .str8(header.room).u64(header.seq).u64(header.ts).str8(header.from)
+    .fixed(header.id, MESSAGE_ID_BYTES).raw(sealed).finish();
+}
+
+/** Decodes one frame body (without its length prefix). */
+export function decodeMessage(frame: Uint8Array): Message {
+  const reader = new WireReader(frame, 1);
+  const message = decodeFields(frame[0], reader);
+  reader.end();
+  return message;
+}
+
+function decodeFields(type: number | undefined, reader: WireReader): Message {
+  switch (type) {
+    case FrameType.hello:
+      return {
+        type: "hello",
+        minVersion: reader.u16(),
+        maxVersion: reader.u16(),
+        software: reader.str8(),
+      };
+    case FrameType.room_query:
+      return { type: "room_query", room: reader.str8() };
+    case FrameType.join:
+      return {
+        type: "join",
+        room: reader.str8(),
+        name: reader.str8(),
+        params: readParamsAfterIterations(reader.u32(), reader),
+        keyCheck: reader.fixed(KEY_CHECK_BYTES),
+      };
+    case FrameType.send:
+      return {
+        type: "send",
+        room: reader.str8(),
+        id: reader.fixed(MESSAGE_ID_BYTES),
+        sealed: reader.rest(),
+      };
+    case FrameType.leave:
+      return { type: "leave", room: reader.str8() };
+    case FrameType.who:
+      return { type: "who", room: reader.str8() };
+    case FrameType.ping:
+      return { type: "ping", token: reader.u64() };
+    case FrameType.pong:
+      return { type: "pong", token: reader.u64() };
+    case FrameType.bye:
+      return { type: "bye" };
+    case FrameType.welcome:
+      return {
+        type: "welcome",
+        version: reader.u16(),
+        software: reader.str8(),
+        maxFrameBytes: reader.u32(),
+        heartbeatMs: reader.u32(),
+      };
+    case FrameType.room_info: {
+      const room = reader.str8();
+      const exists = reader.u8();
+      if (exists > 1) throw new ProtocolError("bad_frame", "room_info has an invalid exists flag");
+      return {
+        type: "room_info",
+        room,
+        params: exists ? readParamsAfterIterations(reader.u32(), reader) : null,
+      };
+    }
+    case FrameType.joined:
+      return {
+        type: "joined",
+        room: reader.str8(),
+        name: reader.str8(),
+        lastSeq: reader.u64(),
+        members: readNames(reader),
+      };
+    case FrameType.deliver:
+      return {
+        type: "deliver",
+        room: reader.str8(),
+        seq: reader.u64(),
+        ts: reader.u64(),
+        from: reader.str8(),
+        id: reader.fixed(MESSAGE_ID_BYTES),
+        sealed: reader.rest(),
+      };
+    case FrameType.ack:
+      return {
+        type: "ack",
+        room: reader.str8(),
+        id: reader.fixed(MESSAGE_ID_BYTES),
+        seq: reader.u64(),
+        ts: reader.u64(),
+      };
+    case FrameType.presence: {
+      const room = reader.str8();
+      const event = reader.u8();
+      if (event !== 1 && event !== 2) {
+        throw new ProtocolError("bad_frame", "presence has an invalid event");
+      }
+      const name = reader.str8();
+      const ts = reader.u64();
+      const reason = reader.str8();
+      if (!LEAVE_REASONS.includes(reason)) {
+        throw new ProtocolError("bad_frame", "presence has an invalid reason");
+      }
+      return {
+        type: "presence",
+        room,
+        event: event === 1 ? "join" : "leave",
+        name,
+        ts,
+        reason: reason as LeaveReason | "",
+      };
+    }
+    case FrameType.members:
+      return { type: "members", room: reader.str8(), members: readNames(reader) };
+    case FrameType.error: {
+      const code = reader.str8();
+      const room = reader.str8();
+      const message = reader.str16();
+      const fatal = reader.u8();
+      if (fatal > 1) throw new ProtocolError("bad_frame", "error has an invalid fatal flag");
+      return { type: "error", code, room, message, fatal: fatal === 1 };
+    }
+    case FrameType.left:
+      return { type: "left", room: reader.str8() };
+    case undefined:
+      throw new ProtocolError("bad_frame", "Received an empty frame");
+    default:
+      throw new ProtocolError(
+        "unknown_frame",
+        `Unknown frame type 0x${type.toString(16).padStart(2, "0")}`,
+      );
+  }
+}
+
+function readParamsAfterIterations(iterations: number, reader: WireReader): RoomParams {
+  return { iterations, salt: reader.fixed(SALT_BYTES) };
+}
+
+function writeNames(writer: WireWriter, names: readonly string[]): void {
+  writer.u16(names.length);
+  for (const name of names) writer.str8(name);
+}
+
+function readNames(reader: WireReader): string[] {
+  const count = reader.u16();
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) names.push(reader.str8());
+  return names;
+}

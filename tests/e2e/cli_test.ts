@@ -1,0 +1,75 @@
+/** The command line from outside: help, version, usage errors and the passphrase generator. */
+import assert from "node:assert/strict";
+import { spawnChat } from "./harness.ts";
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  await using chat = await spawnChat(args, { env, input: false });
+  const status = await chat.finished();
+  return { code: status.code, stdout: chat.stdout.text, stderr: chat.stderr.text };
+}
+
+Deno.test("chat --help and <command> --help exit 0 with usage on stdout", async () => {
+  for (
+    const args of [["--help"], ["-h"], ["serve", "--help"], ["join", "--help"], [
+      "passphrase",
+      "--help",
+    ]]
+  ) {
+    const result = await run(args);
+    assert.equal(result.code, 0, args.join(" "));
+    assert.match(result.stdout, /Usage/, args.join(" "));
+    assert.equal(result.stderr, "");
+  }
+});
+
+Deno.test("chat --version prints the version", async () => {
+  const result = await run(["--version"]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /^chat \d+\.\d+\.\d+$/);
+});
+
+Deno.test("usage errors exit 2 with usage on stderr", async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /Missing command/],
+    [["fly"], /Unknown command "fly"/],
+    [["serve", "--port", "99999"], /Invalid port "99999"/],
+    [["serve", "--bogus"], /Unknown option '--bogus'/],
+    [["join", "--name", "ana"], /Missing HOST/],
+    [["join", "127.0.0.1"], /Missing --name/],
+    [["join", "127.0.0.1", "--name", "ana", "--room", "a b"], /Invalid room/],
+    [["join", "127.0.0.1:x", "--name", "ana"], /Invalid port "x"/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await run(args);
+    assert.equal(result.code, 2, args.join(" "));
+    assert.match(result.stderr, message, args.join(" "));
+    assert.match(result.stderr, /Usage/, args.join(" "));
+    assert.equal(result.stdout, "", args.join(" "));
+  }
+});
+
+Deno.test("join without a terminal and without a passphrase source says how to give one", async () => {
+  const result = await run(["join", "127.0.0.1", "--name", "ana"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /set CHAT_PASSPHRASE or use --passphrase-file/);
+});
+
+Deno.test("chat passphrase prints eight words, different each time", async () => {
+  const first = await run(["passphrase"]);
+  const second = await run(["passphrase"]);
+  assert.equal(first.code, 0);
+  assert.match(first.stdout, /^[a-z]+(-[a-z]+){7}$/);
+  assert.notEqual(first.stdout, second.stdout);
+});
+
+Deno.test("serve on a port in use fails with a hint", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String((listener.addr as Deno.NetAddr).port);
+    const result = await run(["serve", "--host", "127.0.0.1", "--port", port]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /another server running on that port/);
+  } finally {
+    listener.close();
+  }
+});

@@ -1,0 +1,351 @@
+/**
+ * Runs the real program as processes for end-to-end tests: a server on port 0 and clients in
+ * line mode, with the same permission flags `deno task serve` and `deno task join` use.
+ */
+import { decodeMessage, encodeMessage, FrameDecoder, type Message } from "../../protocol.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const MAIN = new URL("main.ts", ROOT).pathname;
+const encoder = new TextEncoder();
+
+/** The `deno run` flags of the `chat` task in deno.json, so tests run what users run. */
+export async function chatFlags(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const task: string = config.tasks.chat;
+  const words = task.split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}
+
+/** Rejects with a labelled error when `promise` takes longer than `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${label}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Collects a process's output line by line and lets tests wait for a line. */
+class LineLog {
+  readonly lines: string[] = [];
+  readonly done: Promise<void>;
+  #waiters: (() => void)[] = [];
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = this.#collect(stream);
+  }
+
+  get text(): string {
+    return this.lines.join("\n");
+  }
+
+  async waitFor(predicate: (line: string) => boolean, ms = 10_000): Promise<string> {
+    return await withTimeout(
+      (async () => {
+        for (let seen = 0;; seen++) {
+          while (seen >= this.lines.length) {
+            await new Promise<void>((resolve) => this.#waiters.push(resolve));
+          }
+          if (predicate(this.lines[seen]!)) return this.lines[seen]!;
+        }
+      })(),
+      ms,
+      `waiting for a line; got so far:\n${this.text}`,
+    );
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let partial = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop() ?? "";
+      this.lines.push(...parts);
+      for (const wake of this.#waiters.splice(0)) wake();
+    }
+    if (partial) this.lines.push(partial);
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+/** A running program: its output logs, and a way to wait for its exit. */
+export class ChatProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: LineLog;
+  readonly stderr: LineLog;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | null;
+
+  constructor(child: Deno.ChildProcess, pipedInput: boolean) {
+    this.child = child;
+    this.stdout = new LineLog(child.stdout);
+    this.stderr = new LineLog(child.stderr);
+    this.#stdin = pipedInput ? child.stdin.getWriter() : null;
+  }
+
+  /** Writes one line to the program's input. */
+  async writeLine(text: string): Promise<void> {
+    await this.#stdin!.write(encoder.encode(`${text}\n`));
+  }
+
+  /** Closes the program's input: end of input for line mode. */
+  async closeInput(): Promise<void> {
+    await this.#stdin?.close().catch(() => {});
+  }
+
+  /** Waits for exit and all output. */
+  async finished(ms = 15_000): Promise<Deno.CommandStatus> {
+    const status = await withTimeout(this.child.status, ms, "process exit");
+    await Promise.all([this.stdout.done, this.stderr.done]);
+    return status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeInput();
+    try {
+      this.child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.child.status;
+    await Promise.all([this.stdout.done, this.stderr.done]);
+  }
+}
+
+/** Starts `main.ts` with `args`. */
+export async function spawnChat(
+  args: string[],
+  options: { env?: Record<string, string>; input?: boolean } = {},
+): Promise<ChatProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...await chatFlags(), MAIN, ...args],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.input === false ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return new ChatProcess(child, options.input !== false);
+}
+
+/** A server on a free loopback port. */
+export class ChatServer extends ChatProcess {
+  port = 0;
+
+  /** Stops the server with SIGTERM and returns its exit status. */
+  async stop(): Promise<Deno.CommandStatus> {
+    this.child.kill("SIGTERM");
+    return await this.finished();
+  }
+}
+
+/** Starts a server on 127.0.0.1, port 0, and waits for its "listening on" line. */
+export async function startServer(extraArgs: string[] = []): Promise<ChatServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...await chatFlags(),
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...extraArgs,
+    ],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const server = new ChatServer(child, false);
+  const line = await server.stdout.waitFor((text) => text.startsWith("listening on "));
+  server.port = Number(line.split(":").pop());
+  return server;
+}
+
+/** One event a client printed with --json. */
+export type JsonEvent = Record<string, unknown> & { type: string };
+
+/** A client in line mode with --json. */
+export class ChatClient extends ChatProcess {
+  /** The next JSON event matching `predicate`, searching from the start of output. */
+  async event(predicate: (event: JsonEvent) => boolean, ms = 10_000): Promise<JsonEvent> {
+    const line = await this.stdout.waitFor((text) => {
+      try {
+        return predicate(JSON.parse(text));
+      } catch {
+        return false;
+      }
+    }, ms);
+    return JSON.parse(line);
+  }
+
+  /** Every JSON event printed so far. */
+  events(): JsonEvent[] {
+    return this.stdout.lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+  }
+}
+
+/** Joins `room` as `name` through `port` with --json, and waits until it is ready. */
+export async function joinClient(
+  port: number,
+  name: string,
+  options: { room?: string; passphrase?: string; waitReady?: boolean } = {},
+): Promise<ChatClient> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...await chatFlags(),
+      MAIN,
+      "join",
+      `127.0.0.1:${port}`,
+      "--name",
+      name,
+      "--room",
+      options.room ?? "lobby",
+      "--json",
+    ],
+    env: { NO_COLOR: "1", CHAT_PASSPHRASE: options.passphrase ?? "correct horse battery staple" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const client = new ChatClient(child, true);
+  if (options.waitReady ?? true) await client.event((event) => event.type === "ready", 20_000);
+  return client;
+}
+
+/** A raw TCP connection speaking frames, for sending what no honest client would. */
+export class RawPeer implements Disposable {
+  readonly conn: Deno.TcpConn;
+  readonly #decoder = new FrameDecoder();
+  readonly #buffer = new Uint8Array(65536);
+  #frames: Uint8Array[] = [];
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+  }
+
+  static async connect(port: number): Promise<RawPeer> {
+    return new RawPeer(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  async send(message: Message): Promise<void> {
+    await this.write(encodeMessage(message));
+  }
+
+  /** The next message from the server, or null when it closes the connection. */
+  async next(ms = 5_000): Promise<Message | null> {
+    return await withTimeout(
+      (async () => {
+        while (this.#frames.length === 0) {
+          const count = await this.conn.read(this.#buffer).catch(() => null);
+          if (count === null) return null;
+          this.#frames.push(...this.#decoder.push(this.#buffer.subarray(0, count)));
+        }
+        return decodeMessage(this.#frames.shift()!);
+      })(),
+      ms,
+      "next frame from the server",
+    );
+  }
+
+  /** Reads until the server closes; returns what arrived. */
+  async drain(ms = 5_000): Promise<Message[]> {
+    const messages: Message[] = [];
+    for (let message = await this.next(ms); message; message = await this.next(ms)) {
+      messages.push(message);
+    }
+    return messages;
+  }
+
+  [Symbol.dispose](): void {
+    try {
+      this.conn.close();
+    } catch {
+      // Closed by the server already.
+    }
+  }
+}
+
+/** A TCP proxy in front of the server that records every byte in both directions. */
+export class RecordingProxy implements AsyncDisposable {
+  readonly #listener: Deno.TcpListener;
+  readonly #chunks: Uint8Array[] = [];
+  readonly #pumps: Promise<void>[] = [];
+  readonly #conns = new Set<Deno.TcpConn>();
+  readonly #accepting: Promise<void>;
+
+  constructor(targetPort: number) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#accepting = this.#accept(targetPort);
+  }
+
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  /** Everything that crossed the proxy, in both directions. */
+  recorded(): Uint8Array {
+    const total = this.#chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const all = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      all.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return all;
+  }
+
+  async #accept(targetPort: number): Promise<void> {
+    try {
+      for await (const client of this.#listener) {
+        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
+        this.#conns.add(client);
+        this.#conns.add(upstream);
+        this.#pumps.push(this.#pump(client, upstream), this.#pump(upstream, client));
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  async #pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+    const buffer = new Uint8Array(65536);
+    try {
+      while (true) {
+        const count = await from.read(buffer);
+        if (count === null) break;
+        const chunk = buffer.slice(0, count);
+        this.#chunks.push(chunk);
+        let written = 0;
+        while (written < count) written += await to.write(chunk.subarray(written));
+      }
+      await to.closeWrite();
+    } catch {
+      // One side went away; the other pump sees it too.
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    await Promise.all(this.#pumps);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Two `FrameConnection`s joined back to back in memory, for testing the relay and the client
+ * without sockets. Frames pass through the real decoder, so framing limits apply as on the wire.
+ */
+import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import type { FrameConnection } from "./types.ts";
+
+/** A connected pair: what one end sends, the other receives. */
+export function memoryPair(
+  options: { maxQueueBytes?: number; labels?: [string, string] } = {},
+): [MemoryConnection, MemoryConnection] {
+  const [a, b] = options.labels ?? ["memory-a", "memory-b"];
+  const left = new MemoryConnection(a, options.maxQueueBytes ?? Infinity);
+  const right = new MemoryConnection(b, options.maxQueueBytes ?? Infinity);
+  left.remote = right;
+  right.remote = left;
+  return [left, right];
+}
+
+/** One end of a `memoryPair`. Frames sent stay queued until the other end reads them. */
+export class MemoryConnection implements FrameConnection {
+  readonly peer: string;
+  remote: MemoryConnection | null = null;
+  readonly #maxQueueBytes: number;
+  readonly #decoder = new FrameDecoder(MAX_FRAME_BYTES);
+  #inbox: Uint8Array[] = [];
+  #inboxBytes = 0;
+  #failure: ProtocolError | null = null;
+  #ended = false;
+  #wake: (() => void) | null = null;
+
+  constructor(peer: string, maxQueueBytes: number) {
+    this.peer = peer;
+    this.#maxQueueBytes = maxQueueBytes;
+  }
+
+  /** Bytes the other end has sent that this end has not read: the sender's queue. */
+  get queuedBytes(): number {
+    return this.remote?.unreadBytes ?? 0;
+  }
+
+  /** Bytes received and not yet read through `frames()`. */
+  get unreadBytes(): number {
+    return this.#inboxBytes;
+  }
+
+  /** Feeds raw bytes as if they arrived on the wire, framing errors included. */
+  receiveRaw(bytes: Uint8Array): void {
+    try {
+      for (const frame of this.#decoder.push(bytes)) {
+        this.#inbox.push(frame);
+        this.#inboxBytes += frame.length + 4;
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#failure = error;
+    }
+    this.#notify();
+  }
+
+  async *frames(): AsyncGenerator<Uint8Array> {
+    while (true) {
+      const frame = this.#inbox.shift();
+      if (frame) {
+        this.#inboxBytes -= frame.length + 4;
+        yield frame;
+        continue;
+      }
+      if (this.#failure) throw this.#failure;
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  send(frame: Uint8Array): boolean {
+    const remote = this.remote;
+    if (this.#ended || !remote) return false;
+    if (this.queuedBytes + frame.length > this.#maxQueueBytes) return false;
+    remote.receiveRaw(frame);
+    return true;
+  }
+
+  close(finalFrame?: Uint8Array): Promise<void> {
+    if (finalFrame && !this.#ended) this.remote?.receiveRaw(finalFrame);
+    this.endOfStream();
+    this.remote?.endOfStream();
+    return Promise.resolve();
+  }
+
+  /** Ends this end's frame stream, as a closed socket would. */
+  endOfStream(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}

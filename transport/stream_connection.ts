@@ -1,0 +1,154 @@
+/**
+ * `FrameConnection` over a Deno stream connection (TCP or TLS). Reads with a `conn.read` loop into
+ * one reused buffer and writes each turn's queued frames as one coalesced write, with a bound on
+ * how much may wait for a peer that does not read.
+ */
+import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import type { FrameConnection } from "./types.ts";
+
+/** Default bound on bytes waiting to be written to one peer. */
+export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
+/** How long closing waits for queued bytes to leave before dropping them. */
+export const CLOSE_FLUSH_MS = 2_000;
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/** Options for wrapping a stream connection. */
+export interface StreamConnectionOptions {
+  maxQueueBytes?: number;
+  maxFrameBytes?: number;
+}
+
+/** A framed connection over `Deno.Conn`. */
+export class StreamConnection implements FrameConnection {
+  readonly peer: string;
+  readonly #conn: Deno.Conn;
+  readonly #maxQueueBytes: number;
+  readonly #maxFrameBytes: number;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing: Promise<void> | null = null;
+  #closing = false;
+  #closed = false;
+
+  constructor(conn: Deno.Conn, options: StreamConnectionOptions = {}) {
+    this.#conn = conn;
+    this.peer = formatAddress(conn.remoteAddr);
+    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  async *frames(): AsyncGenerator<Uint8Array> {
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    const decoder = new FrameDecoder(this.#maxFrameBytes);
+    while (true) {
+      let count: number | null;
+      try {
+        count = await this.#conn.read(buffer);
+      } catch (error) {
+        if (this.#closed || isConnectionGone(error)) return;
+        throw error;
+      }
+      if (count === null) {
+        if (decoder.bufferedBytes > 0) {
+          throw new ProtocolError("bad_frame", "Connection closed in the middle of a frame");
+        }
+        return;
+      }
+      yield* decoder.push(buffer.subarray(0, count));
+    }
+  }
+
+  send(frame: Uint8Array): boolean {
+    if (this.#closing || this.#queuedBytes + frame.length > this.#maxQueueBytes) return false;
+    this.#enqueue(frame);
+    return true;
+  }
+
+  async close(finalFrame?: Uint8Array): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#queuedBytes + (finalFrame?.length ?? 0) > this.#maxQueueBytes) {
+      this.#queue = [];
+    }
+    if (finalFrame) this.#enqueue(finalFrame);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_MS));
+    await Promise.race([this.#drained(), deadline]);
+    clearTimeout(timer);
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  #enqueue(frame: Uint8Array): void {
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    this.#writing ??= this.#writeLoop();
+  }
+
+  async #drained(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  async #writeLoop(): Promise<void> {
+    // Let the rest of this turn queue its frames so they leave in one write.
+    await Promise.resolve();
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const batch = coalesce(this.#queue);
+        this.#queue = [];
+        let written = 0;
+        while (written < batch.length) {
+          written += await this.#conn.write(batch.subarray(written));
+        }
+        this.#queuedBytes -= batch.length;
+      }
+    } catch {
+      // A failed write means the peer is gone whatever the error says; its reader sees the end.
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      this.#closing = true;
+    } finally {
+      this.#writing = null;
+    }
+  }
+}
+
+/** "host:port", with IPv6 hosts in brackets. */
+export function formatAddress(address: Deno.Addr): string {
+  if (address.transport === "tcp" || address.transport === "udp") {
+    const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+    return `${host}:${address.port}`;
+  }
+  return address.transport;
+}
+
+function coalesce(frames: Uint8Array[]): Uint8Array {
+  if (frames.length === 1) return frames[0]!;
+  let total = 0;
+  for (const frame of frames) total += frame.length;
+  const batch = new Uint8Array(total);
+  let offset = 0;
+  for (const frame of frames) {
+    batch.set(frame, offset);
+    offset += frame.length;
+  }
+  return batch;
+}
+
+function isConnectionGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.NotConnected;
+}
