@@ -23,6 +23,9 @@ const utf8 = new TextEncoder();
 
 /** Encodes a body for sealing; text over the limit is a caller's bug. */
 export function encodeBody(body: Body): Uint8Array<ArrayBuffer> {
+  if (!Number.isSafeInteger(body.sentAt) || body.sentAt < 0) {
+    throw new RangeError(`sentAt must be a non-negative integer, got ${body.sentAt}`);
+  }
   const text = utf8.encode(body.text);
   if (text.length > MAX_TEXT_BYTES) {
     throw new RangeError(`Message text is ${text.length} bytes; the limit is ${MAX_TEXT_BYTES}`);

@@ -9,6 +9,10 @@ export const MAX_NAME_CHARS = 32;
 
 const NAME_PATTERN = /^(?!.*\p{Default_Ignorable_Code_Point})[\p{L}\p{N}][\p{L}\p{M}\p{N}_.-]*$/u;
 
+/** Combining marks allowed on one letter: enough for any script, too few for "Zalgo" text. */
+const MAX_STACKED_MARKS = 3;
+const STACKED_MARKS = new RegExp(`\\p{M}{${MAX_STACKED_MARKS + 1},}`, "u");
+
 /** Which kind of name is being checked, for the message. */
 export type NameKind = "name" | "room";
 
@@ -21,6 +25,9 @@ export function nameProblem(name: string, kind: NameKind = "name"): string | nul
   if (chars === 0) return `${kindLabel(kind)} is empty`;
   if (chars > MAX_NAME_CHARS) {
     return `${kindLabel(kind)} is ${chars} characters long; the limit is ${MAX_NAME_CHARS}`;
+  }
+  if (STACKED_MARKS.test(name)) {
+    return `${kindLabel(kind)} stacks more than ${MAX_STACKED_MARKS} combining marks on a letter`;
   }
   if (name !== name.normalize("NFKC") || !NAME_PATTERN.test(name)) {
     return `${kindLabel(kind)} may only hold letters, digits, "_", "-" and "." and must start ` +

@@ -99,10 +99,13 @@ export class Session {
         }
       }
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.#context.log(`${this.conn.peer} protocol error: ${error.code}: ${error.message}`);
-      await this.end(error.code, error.message, "disconnected");
-      return;
+      if (error instanceof ProtocolError) {
+        this.#context.log(`${this.conn.peer} protocol error: ${error.code}: ${error.message}`);
+        await this.end(error.code, error.message, "disconnected");
+        return;
+      }
+      // A failure reading this connection must not take the relay down with it.
+      this.#context.log(`${this.conn.peer} read failed: ${String(error)}`);
     }
     await this.end(null, "", reason);
   }

@@ -51,6 +51,7 @@ export class MemoryConnection implements FrameConnection {
         this.#inbox.push(frame);
         this.#inboxBytes += frame.length + 4;
       }
+      this.#decoder.check();
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#failure = error;
@@ -81,10 +82,20 @@ export class MemoryConnection implements FrameConnection {
   }
 
   close(finalFrame?: Uint8Array): Promise<void> {
-    if (finalFrame && !this.#ended) this.remote?.receiveRaw(finalFrame);
+    const remote = this.remote;
+    if (remote && this.queuedBytes + (finalFrame?.length ?? 0) > this.#maxQueueBytes) {
+      remote.dropUnread();
+    }
+    if (finalFrame && !this.#ended) remote?.receiveRaw(finalFrame);
     this.endOfStream();
     this.remote?.endOfStream();
     return Promise.resolve();
+  }
+
+  /** Discards frames received and not yet read, as a closing sender drops its full queue. */
+  dropUnread(): void {
+    this.#inbox = [];
+    this.#inboxBytes = 0;
   }
 
   /** Ends this end's frame stream, as a closed socket would. */

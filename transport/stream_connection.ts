@@ -60,6 +60,7 @@ export class StreamConnection implements FrameConnection {
         return;
       }
       yield* decoder.push(buffer.subarray(0, count));
+      decoder.check();
     }
   }
 
@@ -83,8 +84,8 @@ export class StreamConnection implements FrameConnection {
     this.#closed = true;
     try {
       this.#conn.close();
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    } catch {
+      // Already closed by the peer or the runtime: closing is done either way.
     }
   }
 

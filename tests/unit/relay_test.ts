@@ -1,0 +1,687 @@
+/**
+ * Tests for the relay core over in-memory connections: no sockets, no sleeps. Each test peer is one
+ * `memoryPair()`: the relay serves one end, the test speaks the protocol on the other. Time moves
+ * only when a test moves its fake clock and calls `sweep()`.
+ */
+import assert from "node:assert/strict";
+import {
+  type ClientMessage,
+  decodeMessage,
+  encodeMessage,
+  KEY_CHECK_BYTES,
+  MAX_FRAME_BYTES,
+  type Message,
+  MESSAGE_ID_BYTES,
+  MIN_ITERATIONS,
+  PROTOCOL_VERSION,
+  type RoomParams,
+  SALT_BYTES,
+} from "../../protocol.ts";
+import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, IDLE_TIMEOUT_MS, Relay } from "../../relay/relay.ts";
+import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
+
+/** Longest a test waits for a frame that should already be on its way. */
+const READ_TIMEOUT_MS = 2_000;
+
+const PARAMS: RoomParams = {
+  salt: Uint8Array.from({ length: SALT_BYTES }, (_, i) => i + 1),
+  iterations: MIN_ITERATIONS,
+};
+const KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x11);
+const OTHER_KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x22);
+
+type MessageOf<Type extends Message["type"]> = Extract<Message, { type: Type }>;
+
+/** One client as the test drives it, and the relay's `accept()` of the other end. */
+class Peer implements AsyncDisposable {
+  /** The test's end. */
+  readonly conn: MemoryConnection;
+  /** The end the relay serves. */
+  readonly server: MemoryConnection;
+  /** Settles when the relay is done with this connection. */
+  readonly accepted: Promise<void>;
+  readonly #frames: AsyncIterator<Uint8Array>;
+
+  constructor(relay: Relay, options: { maxQueueBytes?: number } = {}) {
+    [this.conn, this.server] = memoryPair({ ...options, labels: ["test", "relay"] });
+    this.accepted = relay.accept(this.server);
+    this.#frames = this.conn.frames()[Symbol.asyncIterator]();
+  }
+
+  /** Sends one message to the relay. */
+  send(message: ClientMessage): void {
+    assert.ok(this.conn.send(encodeMessage(message)), `could not send ${message.type}`);
+  }
+
+  /** The next message from the relay, or null when it closed the connection. */
+  async read(): Promise<Message | null> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`No frame from the relay within ${READ_TIMEOUT_MS} ms`)),
+        READ_TIMEOUT_MS,
+      );
+    });
+    try {
+      const result = await Promise.race([this.#frames.next(), timeout]);
+      return result.done ? null : decodeMessage(result.value);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The next message, which must be of `type`. */
+  async expect<Type extends Message["type"]>(type: Type): Promise<MessageOf<Type>> {
+    const message = await this.read();
+    assert.ok(message !== null, `expected ${type}, but the relay closed the connection`);
+    assert.equal(message.type, type, `expected ${type}, got ${JSON.stringify(message)}`);
+    return message as MessageOf<Type>;
+  }
+
+  /** The next message must be an error frame with this code and fatality. */
+  async expectError(code: string, fatal: boolean): Promise<MessageOf<"error">> {
+    const error = await this.expect("error");
+    assert.equal(error.code, code, error.message);
+    assert.equal(error.fatal, fatal);
+    return error;
+  }
+
+  /** The relay must close the connection now, with nothing more to read. */
+  async expectClosed(): Promise<void> {
+    const message = await this.read();
+    assert.equal(message, null, `expected the end, got ${JSON.stringify(message)}`);
+    await this.accepted;
+  }
+
+  /** A fatal error with `code` and then the end of the connection. */
+  async expectFatal(code: string): Promise<void> {
+    await this.expectError(code, true);
+    await this.expectClosed();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.conn.close();
+    await this.accepted;
+  }
+}
+
+/** Connects and completes the handshake. */
+async function greeted(relay: Relay, options: { maxQueueBytes?: number } = {}): Promise<Peer> {
+  const peer = new Peer(relay, options);
+  peer.send({
+    type: "hello",
+    minVersion: PROTOCOL_VERSION,
+    maxVersion: PROTOCOL_VERSION,
+    software: "test",
+  });
+  await peer.expect("welcome");
+  return peer;
+}
+
+function join(peer: Peer, name: string, options: { room?: string; keyCheck?: Uint8Array } = {}) {
+  peer.send({
+    type: "join",
+    room: options.room ?? "ops",
+    name,
+    params: PARAMS,
+    keyCheck: options.keyCheck ?? KEY_CHECK,
+  });
+}
+
+/** Connects, greets and joins "ops" under `name`. */
+async function member(
+  relay: Relay,
+  name: string,
+  options: { maxQueueBytes?: number } = {},
+): Promise<Peer> {
+  const peer = await greeted(relay, options);
+  join(peer, name);
+  await peer.expect("joined");
+  return peer;
+}
+
+function messageId(n: number): Uint8Array {
+  return new Uint8Array(MESSAGE_ID_BYTES).fill(n);
+}
+
+function sealedBytes(length: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+}
+
+/** `from` sends a message to "ops"; `to` must receive it and `from` must get the ack. */
+async function exchange(from: Peer, to: Peer, n: number): Promise<void> {
+  const id = messageId(n);
+  const sealed = sealedBytes(40, n);
+  from.send({ type: "send", room: "ops", id, sealed });
+  const deliver = await to.expect("deliver");
+  assert.deepEqual(deliver.id, id);
+  assert.deepEqual(deliver.sealed, sealed);
+  const ack = await from.expect("ack");
+  assert.equal(ack.seq, deliver.seq);
+}
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+// ---- handshake ----
+
+Deno.test("Relay.accept() answers hello with welcome", async () => {
+  const relay = new Relay();
+  await using peer = new Peer(relay);
+  peer.send({ type: "hello", minVersion: 1, maxVersion: 5, software: "test" });
+  assert.deepEqual(await peer.expect("welcome"), {
+    type: "welcome",
+    version: PROTOCOL_VERSION,
+    software: "chat",
+    maxFrameBytes: MAX_FRAME_BYTES,
+    heartbeatMs: HEARTBEAT_MS,
+  });
+});
+
+Deno.test("Relay.accept() ends a connection whose versions exclude its own with version_mismatch", async () => {
+  const relay = new Relay();
+  await using peer = new Peer(relay);
+  peer.send({ type: "hello", minVersion: PROTOCOL_VERSION + 1, maxVersion: 9, software: "test" });
+  await peer.expectFatal("version_mismatch");
+});
+
+Deno.test("Relay.accept() ends a connection that sends a frame before hello with unexpected_frame", async () => {
+  const relay = new Relay();
+  await using peer = new Peer(relay);
+  peer.send({ type: "room_query", room: "ops" });
+  await peer.expectFatal("unexpected_frame");
+});
+
+Deno.test("Relay.accept() ends a connection that says hello twice with unexpected_frame", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  peer.send({ type: "hello", minVersion: 1, maxVersion: 1, software: "test" });
+  await peer.expectFatal("unexpected_frame");
+});
+
+Deno.test("Relay.accept() ends a connection that sends a server frame with unexpected_frame", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  assert.ok(peer.conn.send(encodeMessage({ type: "left", room: "ops" })));
+  await peer.expectFatal("unexpected_frame");
+});
+
+Deno.test("Relay.accept() settles when the client closes", async () => {
+  const relay = new Relay();
+  const peer = await greeted(relay);
+  assert.equal(relay.connectionCount, 1);
+  await peer.conn.close();
+  await peer.accepted;
+  assert.equal(relay.connectionCount, 0);
+});
+
+// ---- rooms ----
+
+Deno.test("Relay answers room_query for a new room with null params", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  peer.send({ type: "room_query", room: "ops" });
+  assert.deepEqual(await peer.expect("room_info"), {
+    type: "room_info",
+    room: "ops",
+    params: null,
+  });
+});
+
+Deno.test("Relay answers room_query for an existing room with its creator's params", async () => {
+  const relay = new Relay();
+  await using _ana = await member(relay, "ana");
+  await using bob = await greeted(relay);
+  bob.send({ type: "room_query", room: "OPS" });
+  assert.deepEqual(await bob.expect("room_info"), {
+    type: "room_info",
+    room: "ops",
+    params: PARAMS,
+  });
+});
+
+Deno.test("Relay answers room_query for an invalid room name with invalid_room", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  peer.send({ type: "room_query", room: "a room" });
+  await peer.expectError("invalid_room", false);
+});
+
+Deno.test("Relay creates a room on the first join", async () => {
+  const relay = new Relay();
+  await using ana = await greeted(relay);
+  join(ana, "ana");
+  assert.deepEqual(await ana.expect("joined"), {
+    type: "joined",
+    room: "ops",
+    name: "ana",
+    lastSeq: 0,
+    members: ["ana"],
+  });
+});
+
+Deno.test("Relay lets a second member with the same key check join and lists the members", async () => {
+  const relay = new Relay();
+  await using _ana = await member(relay, "ana");
+  await using bob = await greeted(relay);
+  join(bob, "bob");
+  assert.deepEqual(await bob.expect("joined"), {
+    type: "joined",
+    room: "ops",
+    name: "bob",
+    lastSeq: 0,
+    members: ["ana", "bob"],
+  });
+});
+
+Deno.test("Relay tells members when someone joins", async () => {
+  let fakeNow = 1_000_000;
+  const relay = new Relay({ now: () => fakeNow });
+  await using ana = await member(relay, "ana");
+  fakeNow += 5;
+  await using _bob = await member(relay, "bob");
+  assert.deepEqual(await ana.expect("presence"), {
+    type: "presence",
+    room: "ops",
+    event: "join",
+    name: "bob",
+    ts: fakeNow,
+    reason: "",
+  });
+});
+
+Deno.test("Relay refuses a wrong key check with wrong_passphrase and keeps the connection", async () => {
+  const relay = new Relay();
+  await using _ana = await member(relay, "ana");
+  await using bob = await greeted(relay);
+  join(bob, "bob", { keyCheck: OTHER_KEY_CHECK });
+  const error = await bob.expectError("wrong_passphrase", false);
+  assert.equal(error.room, "ops");
+  join(bob, "bob");
+  assert.deepEqual((await bob.expect("joined")).members, ["ana", "bob"]);
+});
+
+Deno.test("Relay refuses a name that differs from a member's only in case with name_taken", async () => {
+  const relay = new Relay();
+  await using _ana = await member(relay, "ana");
+  await using other = await greeted(relay);
+  join(other, "ANA");
+  await other.expectError("name_taken", false);
+  join(other, "ana2");
+  await other.expect("joined");
+});
+
+Deno.test("Relay refuses an invalid name with invalid_name", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  for (const name of ["ana bob", "\x1b[31mred", "a\u202Eb", ""]) {
+    join(peer, name);
+    await peer.expectError("invalid_name", false);
+  }
+});
+
+Deno.test("Relay refuses an invalid room name with invalid_room", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  join(peer, "ana", { room: "-ops" });
+  await peer.expectError("invalid_room", false);
+});
+
+Deno.test("Relay refuses room params below MIN_ITERATIONS with weak_room_params", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  peer.send({
+    type: "join",
+    room: "ops",
+    name: "ana",
+    params: { salt: PARAMS.salt, iterations: MIN_ITERATIONS - 1 },
+    keyCheck: KEY_CHECK,
+  });
+  await peer.expectError("weak_room_params", false);
+});
+
+Deno.test("Relay refuses a join with other params than the room's with room_changed", async () => {
+  const relay = new Relay();
+  await using _ana = await member(relay, "ana");
+  await using bob = await greeted(relay);
+  bob.send({
+    type: "join",
+    room: "ops",
+    name: "bob",
+    params: { salt: new Uint8Array(SALT_BYTES), iterations: MIN_ITERATIONS },
+    keyCheck: KEY_CHECK,
+  });
+  await bob.expectError("room_changed", false);
+});
+
+Deno.test("Relay refuses a second join of the same room with already_joined", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  join(ana, "ana2");
+  await ana.expectError("already_joined", false);
+});
+
+Deno.test("Relay answers who with the member list", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using _bob = await member(relay, "bob");
+  await ana.expect("presence");
+  ana.send({ type: "who", room: "ops" });
+  assert.deepEqual(await ana.expect("members"), {
+    type: "members",
+    room: "ops",
+    members: ["ana", "bob"],
+  });
+});
+
+Deno.test("Relay answers ping with a pong carrying the same token", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  peer.send({ type: "ping", token: 2 ** 40 + 3 });
+  assert.deepEqual(await peer.expect("pong"), { type: "pong", token: 2 ** 40 + 3 });
+});
+
+// ---- messages ----
+
+Deno.test("Relay delivers a sent message to the others and acks it to the sender", async () => {
+  let fakeNow = 1_700_000_000_000;
+  const relay = new Relay({ now: () => fakeNow });
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await ana.expect("presence");
+  fakeNow += 42;
+  const id = messageId(9);
+  const sealed = sealedBytes(300, 9);
+  ana.send({ type: "send", room: "ops", id, sealed });
+  assert.deepEqual(await bob.expect("deliver"), {
+    type: "deliver",
+    room: "ops",
+    seq: 1,
+    ts: fakeNow,
+    from: "ana",
+    id,
+    sealed,
+  });
+  assert.deepEqual(await ana.expect("ack"), { type: "ack", room: "ops", id, seq: 1, ts: fakeNow });
+});
+
+Deno.test("Relay numbers a room's messages 1, 2, 3 whoever sends them", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await ana.expect("presence");
+  const seqs: number[] = [];
+  for (const [from, to] of [[ana, bob], [bob, ana], [ana, bob]] as const) {
+    from.send({ type: "send", room: "ops", id: messageId(1), sealed: sealedBytes(8, 1) });
+    seqs.push((await to.expect("deliver")).seq);
+    await from.expect("ack");
+  }
+  assert.deepEqual(seqs, [1, 2, 3]);
+});
+
+Deno.test("Relay refuses a send to a room the sender is not in with not_joined", async () => {
+  const relay = new Relay();
+  await using peer = await greeted(relay);
+  peer.send({ type: "send", room: "ops", id: messageId(1), sealed: sealedBytes(8, 1) });
+  await peer.expectError("not_joined", false);
+});
+
+Deno.test("Relay tells the others when a member leaves", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await ana.expect("presence");
+  bob.send({ type: "leave", room: "ops" });
+  assert.deepEqual(await bob.expect("left"), { type: "left", room: "ops" });
+  const presence = await ana.expect("presence");
+  assert.equal(presence.event, "leave");
+  assert.equal(presence.name, "bob");
+  assert.equal(presence.reason, "quit");
+  bob.send({ type: "who", room: "ops" });
+  await bob.expectError("not_joined", false);
+});
+
+Deno.test("Relay tells the others when a member disconnects", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  const bob = await member(relay, "bob");
+  await ana.expect("presence");
+  await bob[Symbol.asyncDispose]();
+  const presence = await ana.expect("presence");
+  assert.equal(presence.event, "leave");
+  assert.equal(presence.reason, "disconnected");
+});
+
+Deno.test("Relay ends a connection that says bye and tells the others it quit", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await ana.expect("presence");
+  bob.send({ type: "bye" });
+  await bob.expectClosed();
+  const presence = await ana.expect("presence");
+  assert.equal(presence.name, "bob");
+  assert.equal(presence.reason, "quit");
+});
+
+// ---- bad input hurts only its sender ----
+
+/**
+ * Three members of "ops"; `misbehave` breaks the third one's connection. The offender must get a
+ * fatal error frame (one of `codes`) and be closed, and the other two must still talk.
+ */
+async function assertOnlyOffenderEnds(
+  misbehave: (offender: Peer) => void,
+  codes: readonly string[],
+): Promise<void> {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await using eve = await member(relay, "eve");
+  await ana.expect("presence");
+  await ana.expect("presence");
+  await bob.expect("presence");
+  misbehave(eve);
+  const error = await eve.expect("error");
+  assert.ok(codes.includes(error.code), `unexpected code ${error.code}: ${error.message}`);
+  assert.equal(error.fatal, true);
+  await eve.expectClosed();
+  for (const peer of [ana, bob]) {
+    const presence = await peer.expect("presence");
+    assert.deepEqual([presence.event, presence.name], ["leave", "eve"]);
+  }
+  await exchange(ana, bob, 1);
+  await exchange(bob, ana, 2);
+  assert.equal(relay.connectionCount, 2);
+}
+
+Deno.test("Relay ends only the connection that sends random bytes", async () => {
+  const random = prng(0xbadbeef);
+  // More than a whole frame of the largest size, so the bytes cannot end mid-frame unnoticed.
+  const garbage = Uint8Array.from({ length: MAX_FRAME_BYTES + 1024 }, () => random() * 256);
+  await assertOnlyOffenderEnds(
+    (eve) => eve.server.receiveRaw(garbage),
+    ["frame_too_large", "bad_frame", "unknown_frame", "unexpected_frame"],
+  );
+});
+
+Deno.test("Relay ends only the connection that sends a well-framed body of random bytes", async () => {
+  const random = prng(0xf00d);
+  const frame = new Uint8Array(4 + 300);
+  new DataView(frame.buffer).setUint32(0, 300);
+  for (let i = 4; i < frame.length; i++) frame[i] = random() * 256;
+  frame[4] = 0x03; // a join, so the random bytes reach the field decoders and name checks
+  await assertOnlyOffenderEnds(
+    (eve) => eve.server.receiveRaw(frame),
+    ["bad_frame", "unknown_frame", "unexpected_frame"],
+  );
+});
+
+Deno.test("Relay ends only the connection that sends a length prefix over the limit", async () => {
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, MAX_FRAME_BYTES + 1);
+  await assertOnlyOffenderEnds((eve) => eve.server.receiveRaw(prefix), ["frame_too_large"]);
+});
+
+Deno.test("Relay ends only the connection that sends an unknown frame type", async () => {
+  await assertOnlyOffenderEnds(
+    (eve) => eve.server.receiveRaw(new Uint8Array([0, 0, 0, 2, 0x3f, 0])),
+    ["unknown_frame"],
+  );
+});
+
+Deno.test("Relay ends only the connection that sends a malformed frame", async () => {
+  // A room_query whose string length runs past the end of the frame.
+  await assertOnlyOffenderEnds(
+    (eve) => eve.server.receiveRaw(new Uint8Array([0, 0, 0, 3, 0x02, 9, 0x61])),
+    ["bad_frame"],
+  );
+});
+
+// ---- deadlines, with an injected clock ----
+
+Deno.test("Relay.sweep() ends a connection with no hello after the handshake deadline", async () => {
+  let fakeNow = 50_000;
+  const relay = new Relay({ now: () => fakeNow });
+  await using peer = new Peer(relay);
+  fakeNow += HANDSHAKE_TIMEOUT_MS;
+  relay.sweep();
+  assert.equal(relay.connectionCount, 1, "ended at the deadline rather than after it");
+  fakeNow += 1;
+  relay.sweep();
+  await peer.expectFatal("handshake_timeout");
+  assert.equal(relay.connectionCount, 0);
+});
+
+Deno.test("Relay.sweep() keeps a greeted connection past the handshake deadline", async () => {
+  let fakeNow = 50_000;
+  const relay = new Relay({ now: () => fakeNow });
+  await using peer = await greeted(relay);
+  fakeNow += HANDSHAKE_TIMEOUT_MS + 1;
+  relay.sweep();
+  peer.send({ type: "ping", token: 1 });
+  await peer.expect("pong");
+  assert.equal(relay.connectionCount, 1);
+});
+
+Deno.test("Relay.sweep() ends a member silent past the idle timeout and tells the others", async () => {
+  let fakeNow = 50_000;
+  const relay = new Relay({ now: () => fakeNow });
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await ana.expect("presence");
+  fakeNow += IDLE_TIMEOUT_MS;
+  // Bob pings at the last moment, so only Ana has been silent too long.
+  bob.send({ type: "ping", token: 7 });
+  await bob.expect("pong");
+  relay.sweep();
+  assert.equal(relay.connectionCount, 2, "ended at the deadline rather than after it");
+  fakeNow += 1;
+  relay.sweep();
+  await ana.expectFatal("idle_timeout");
+  const presence = await bob.expect("presence");
+  assert.deepEqual([presence.event, presence.name, presence.reason], ["leave", "ana", "timed_out"]);
+  assert.equal(relay.connectionCount, 1);
+});
+
+Deno.test("Relay options override the handshake and idle deadlines", async () => {
+  let fakeNow = 0;
+  const relay = new Relay({ now: () => fakeNow, handshakeTimeoutMs: 10, idleTimeoutMs: 100 });
+  await using silent = new Peer(relay);
+  await using idle = await greeted(relay);
+  fakeNow = 11;
+  relay.sweep();
+  await silent.expectFatal("handshake_timeout");
+  fakeNow = 101;
+  relay.sweep();
+  await idle.expectFatal("idle_timeout");
+});
+
+// ---- bounded queues ----
+
+Deno.test("Relay disconnects a member whose queue is full as a slow consumer", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  // Room for three deliveries of 300 sealed bytes and not a fourth.
+  await using slow = await member(relay, "slow", { maxQueueBytes: 1_200 });
+  await ana.expect("presence");
+  await ana.expect("presence");
+  await bob.expect("presence");
+  for (let n = 1; n <= 3; n++) {
+    ana.send({ type: "send", room: "ops", id: messageId(n), sealed: sealedBytes(300, n) });
+    assert.equal((await bob.expect("deliver")).seq, n);
+    await ana.expect("ack");
+  }
+  assert.ok(slow.conn.unreadBytes > 900, `slow has ${slow.conn.unreadBytes} bytes queued`);
+  ana.send({ type: "send", room: "ops", id: messageId(4), sealed: sealedBytes(300, 4) });
+  assert.equal((await bob.expect("deliver")).seq, 4);
+  for (const peer of [ana, bob]) {
+    const presence = await peer.expect("presence");
+    assert.deepEqual([presence.event, presence.name, presence.reason], [
+      "leave",
+      "slow",
+      "too_slow",
+    ]);
+  }
+  assert.equal((await ana.expect("ack")).seq, 4);
+  // The slow member finds what fitted in its queue, then the reason it was cut off.
+  for (let n = 1; n <= 3; n++) assert.equal((await slow.expect("deliver")).seq, n);
+  await slow.expectFatal("slow_consumer");
+  await exchange(ana, bob, 5);
+});
+
+// ---- shutdown ----
+
+Deno.test("Relay.shutdown() sends every member a fatal server_shutdown error", async () => {
+  const relay = new Relay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await using lurker = await greeted(relay);
+  await ana.expect("presence");
+  await relay.shutdown();
+  for (const peer of [ana, bob, lurker]) {
+    // A member ended earlier in the shutdown may show up as leaving first.
+    let message = await peer.read();
+    while (message?.type === "presence") {
+      assert.equal(message.event, "leave");
+      assert.equal(message.reason, "server_shutdown");
+      message = await peer.read();
+    }
+    assert.ok(message?.type === "error", `expected an error, got ${JSON.stringify(message)}`);
+    assert.equal(message.code, "server_shutdown");
+    assert.equal(message.fatal, true);
+    await peer.expectClosed();
+  }
+  assert.equal(relay.connectionCount, 0);
+});
+
+Deno.test("Relay.accept() after shutdown() refuses with server_shutdown", async () => {
+  const relay = new Relay();
+  await relay.shutdown();
+  await using peer = new Peer(relay);
+  await peer.expectFatal("server_shutdown");
+});
+
+// ---- the relay cannot read what it relays ----
+
+Deno.test("relay modules never import crypto", async () => {
+  for (const file of ["relay.ts", "room.ts", "session.ts"]) {
+    const source = await Deno.readTextFile(new URL(`../../relay/${file}`, import.meta.url));
+    const imports = source.split("\n").filter((line) => /^\s*(import|export)\b.*from\s/.test(line));
+    const specifiers = [...source.matchAll(/from\s+"([^"]+)"/g)].map((match) => match[1]);
+    assert.ok(imports.length > 0 || specifiers.length > 0, `${file} has no imports?`);
+    for (const specifier of specifiers) {
+      assert.doesNotMatch(specifier ?? "", /crypto/, `${file} imports ${specifier}`);
+    }
+  }
+});
