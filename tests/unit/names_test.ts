@@ -113,7 +113,7 @@ Deno.test("normalizeName() trims and brings a typed name to NFKC form", () => {
 });
 
 Deno.test("nameProblem() rejects more than three combining marks stacked on a letter", () => {
-  assert.equal(nameProblem("a\u0301\u0302\u0303"), null);
-  assert.match(nameProblem("a\u0301\u0302\u0303\u0304") ?? "", /combining marks/);
+  assert.equal(nameProblem("q\u0335\u0336\u0337"), null);
+  assert.match(nameProblem("q\u0335\u0336\u0337\u0338") ?? "", /combining marks/);
   assert.match(nameProblem(`a${"\u0489".repeat(31)}`) ?? "", /combining marks/);
 });
