@@ -1,13 +1,15 @@
 /**
  * Front door of the client: connects, greets the relay, gets the passphrase, derives the room key,
- * joins, and hands over to the interactive terminal or to line mode.
+ * joins, and hands over to the interactive terminal or to line mode. From then on a `ChatSession`
+ * keeps the member in the room across dropped connections.
  */
-import { DEFAULT_ITERATIONS, deriveRoomKey, newSalt } from "./crypto.ts";
-import { type RoomParams } from "./protocol.ts";
-import { ClientConnection, type ClientEvent } from "./client/connection.ts";
+import { DEFAULT_ITERATIONS, deriveRoomKey, newSalt, type RoomKey } from "./crypto.ts";
+import type { Joined, RoomParams } from "./protocol.ts";
+import { ClientConnection } from "./client/connection.ts";
 import { ChatError } from "./client/errors.ts";
 import { lineRenderer, runLineMode } from "./client/line_mode.ts";
 import type { OutputEvent, ReadyEvent } from "./client/render.ts";
+import { ChatSession, MessageRouter } from "./client/session.ts";
 import { weakPassphraseWarning } from "./client/strength.ts";
 import { Interactive } from "./client/tui.ts";
 import { PromptCancelled, promptHidden } from "./terminal/prompt.ts";
@@ -20,7 +22,7 @@ const JOIN_ATTEMPTS = 3;
 
 /** Where the room passphrase comes from; never the command line. */
 export type PassphraseSource =
-  | { kind: "value"; value: string; origin: string }
+  | { kind: "value"; value: string }
   | { kind: "file"; path: string }
   | { kind: "prompt" };
 
@@ -31,6 +33,8 @@ export interface JoinOptions {
   name: string;
   room: string;
   json: boolean;
+  /** Most recent messages to show on joining; 0 for none. */
+  history: number;
   passphrase: PassphraseSource;
   /** Interactive terminal UI when both stdin and stdout are terminals and --json is off. */
   interactive: boolean;
@@ -42,40 +46,56 @@ export interface JoinOptions {
 
 /** Joins a room and talks until the user leaves or input ends. Resolves with the exit code. */
 export async function join(options: JoinOptions): Promise<number> {
-  const stream = await connect(options.host, options.port);
-  let show: (event: OutputEvent) => void = () => {};
-  const connection = new ClientConnection(
-    new StreamConnection(stream),
-    (event: ClientEvent) => show(event),
-  );
+  const dial = async () => new StreamConnection(await connect(options.host, options.port));
+  const router = new MessageRouter();
+  const connection = new ClientConnection(await dial(), router.receive);
+  let entered: Entered;
   try {
     await connection.hello(options.software);
-    const ready = await enterRoom(connection, options);
-    if (options.interactive) {
-      const ui = new Interactive(connection, {
-        room: ready.room,
-        name: ready.name,
-        color: options.color,
-      });
-      show = (event) => ui.show(event);
-      show(ready);
-      return await ui.run();
-    }
-    show = lineRenderer(options);
-    show(ready);
-    return await runLineMode(connection, ready.room, {
-      input: Deno.stdin.readable,
-      out: options.out,
-      err: options.err,
-      json: options.json,
-    });
+    entered = await enterRoom(connection, options);
   } catch (error) {
     await connection.abort();
     throw error;
   }
+  const session = ChatSession.adopt(
+    { connection, dial, software: options.software, ...entered },
+    router,
+  );
+  const ready: ReadyEvent = {
+    type: "ready",
+    room: entered.joined.room,
+    name: entered.joined.name,
+    members: entered.joined.members,
+    fingerprint: entered.key.fingerprint,
+    created: entered.created,
+  };
+  let show: (event: OutputEvent) => void;
+  if (options.interactive) {
+    const ui = new Interactive(session, { color: options.color });
+    show = (event) => ui.show(event);
+    session.listener = show;
+    show(ready);
+    return await ui.run();
+  }
+  show = lineRenderer(options);
+  session.listener = show;
+  show(ready);
+  return await runLineMode(session, {
+    input: Deno.stdin.readable,
+    out: options.out,
+    err: options.err,
+    json: options.json,
+  });
 }
 
-async function enterRoom(connection: ClientConnection, options: JoinOptions): Promise<ReadyEvent> {
+interface Entered {
+  joined: Joined;
+  key: RoomKey;
+  params: RoomParams;
+  created: boolean;
+}
+
+async function enterRoom(connection: ClientConnection, options: JoinOptions): Promise<Entered> {
   let passphrase: string | null = null;
   for (let attempt = 1;; attempt++) {
     const info = await connection.queryRoom(options.room);
@@ -88,15 +108,15 @@ async function enterRoom(connection: ClientConnection, options: JoinOptions): Pr
     const params: RoomParams = info.params ?? { salt: newSalt(), iterations: DEFAULT_ITERATIONS };
     const key = await deriveRoomKey(passphrase, { room: info.room, ...params });
     try {
-      const joined = await connection.join(info.room, options.name, params, key);
-      return {
-        type: "ready",
-        room: joined.room,
-        name: joined.name,
-        members: joined.members,
-        fingerprint: key.fingerprint,
-        created,
-      };
+      const joined = await connection.join({
+        room: info.room,
+        name: options.name,
+        params,
+        keyCheck: key.keyCheck,
+        catchup: { kind: "history", limit: options.history },
+        resumeToken: new Uint8Array(0),
+      });
+      return { joined, key, params, created };
     } catch (error) {
       if (!(error instanceof ChatError)) throw error;
       if (error.code === "room_changed" && attempt < JOIN_ATTEMPTS) continue;

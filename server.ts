@@ -3,7 +3,10 @@
  * descriptor limit, hands each connection to the socket-free `Relay`, and runs its deadline sweep.
  */
 import { encodeMessage } from "./protocol.ts";
-import { Relay } from "./relay/relay.ts";
+import { DEFAULT_RETENTION, Relay } from "./relay/relay.ts";
+import type { Retention } from "./relay/store.ts";
+import { databasePath, ensureDataDir } from "./storage/data_dir.ts";
+import { SqliteStore } from "./storage/sqlite_store.ts";
 import { StreamConnection } from "./transport/stream_connection.ts";
 
 /** File descriptors kept free for the listener, storage and the runtime itself. */
@@ -11,11 +14,17 @@ const RESERVED_DESCRIPTORS = 64;
 /** Cap on connections when the descriptor limit cannot be read. */
 const FALLBACK_MAX_CONNECTIONS = 1_000;
 const SWEEP_INTERVAL_MS = 1_000;
+const PRUNE_INTERVAL_MS = 60_000;
 
 /** How to run a relay. */
 export interface ServeOptions {
   host: string;
   port: number;
+  /** Directory for the relay's database, or ":memory:" to keep nothing on disk. */
+  dataDir: string;
+  retention?: Retention;
+  /** Cap on the database's size; when reached, messages are relayed but not stored. */
+  maxStorageBytes?: number;
   /** Where a log line goes; never given plaintext, keys or passphrases. */
   log?: (line: string) => void;
   maxConnections?: number;
@@ -26,17 +35,42 @@ export interface ServeOptions {
 export interface RunningServer {
   /** The address actually bound (the port is real even when 0 was asked for). */
   readonly addr: Deno.NetAddr;
+  /** Where the relay keeps its data: a file path, or ":memory:". */
+  readonly databasePath: string;
   /** Tells every member, closes every connection and stops listening. */
   shutdown(): Promise<void>;
 }
 
-/** Starts a relay listening on `options.host:options.port`. */
+/**
+ * Opens the relay's storage and starts listening on `options.host:options.port`. Throws
+ * `StorageOpenError` for an unreadable database, which it leaves untouched.
+ */
 export function serve(options: ServeOptions): RunningServer {
   const log = options.log ?? (() => {});
-  const listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
+  ensureDataDir(options.dataDir);
+  const path = databasePath(options.dataDir);
+  const store = SqliteStore.open(
+    path,
+    options.maxStorageBytes === undefined ? {} : { maxBytes: options.maxStorageBytes },
+  );
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const maxConnections = options.maxConnections ?? defaultMaxConnections();
-  const relay = new Relay({ log, ...(options.software ? { software: options.software } : {}) });
+  const relay = new Relay({
+    store,
+    log,
+    retention: options.retention ?? DEFAULT_RETENTION,
+    ...(options.software ? { software: options.software } : {}),
+  });
+  const pruned = relay.prune();
+  if (pruned > 0) log(`pruned ${pruned} message(s) past retention`);
   const sweep = setInterval(() => relay.sweep(), SWEEP_INTERVAL_MS);
+  const prune = setInterval(() => relay.prune(), PRUNE_INTERVAL_MS);
   const sessions = new Set<Promise<void>>();
 
   const acceptLoop = (async () => {
@@ -57,13 +91,16 @@ export function serve(options: ServeOptions): RunningServer {
   let stopping: Promise<void> | null = null;
   return {
     addr: listener.addr as Deno.NetAddr,
+    databasePath: path,
     shutdown() {
       stopping ??= (async () => {
         clearInterval(sweep);
+        clearInterval(prune);
         listener.close();
         await acceptLoop;
         await relay.shutdown();
         await Promise.all(sessions);
+        store.close();
       })();
       return stopping;
     },

@@ -7,6 +7,10 @@ import { JOIN_USAGE, UsageError, VERSION } from "./usage.ts";
 
 /** The port `chat serve` listens on by default. */
 export const DEFAULT_PORT = 7777;
+/** Recent messages shown on joining when not told otherwise. */
+export const DEFAULT_HISTORY = 50;
+/** Most recent messages one may ask for on joining. */
+export const MAX_HISTORY = 10_000;
 
 /** Runs the command; resolves with the exit code. */
 export async function joinCommand(
@@ -23,6 +27,8 @@ export async function joinCommand(
           name: { type: "string" },
           room: { type: "string", default: "lobby" },
           json: { type: "boolean", default: false },
+          history: { type: "string", default: String(DEFAULT_HISTORY) },
+          "no-history": { type: "boolean", default: false },
           "passphrase-file": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
@@ -45,6 +51,13 @@ export async function joinCommand(
   const roomIssue = nameProblem(room, "room");
   if (roomIssue) throw new UsageError(`Invalid room "${values.room}": ${roomIssue}`, JOIN_USAGE);
 
+  const history = values["no-history"] ? 0 : Number(values.history);
+  if (!/^\d+$/.test(values.history) || history > MAX_HISTORY) {
+    throw new UsageError(
+      `Invalid --history "${values.history}": use a number from 0 to ${MAX_HISTORY}`,
+      JOIN_USAGE,
+    );
+  }
   const stdinIsTerminal = Deno.stdin.isTerminal();
   const passphrase = passphraseSource(values["passphrase-file"], stdinIsTerminal);
   const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
@@ -54,6 +67,7 @@ export async function joinCommand(
     name,
     room,
     json: values.json,
+    history,
     passphrase,
     interactive: stdinIsTerminal && Deno.stdout.isTerminal() && !values.json,
     color: !noColor && Deno.stdout.isTerminal(),
@@ -72,7 +86,7 @@ function passphraseSource(file: string | undefined, stdinIsTerminal: boolean): P
     );
   }
   if (fromEnvironment !== undefined) {
-    return { kind: "value", value: fromEnvironment, origin: "CHAT_PASSPHRASE" };
+    return { kind: "value", value: fromEnvironment };
   }
   if (file !== undefined) return { kind: "file", path: file };
   if (stdinIsTerminal) return { kind: "prompt" };

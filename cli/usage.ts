@@ -32,15 +32,20 @@ export const SERVE_USAGE = `Usage: chat serve [--host H] [--port P] [--data DIR]
 Runs a relay. It routes and stores sealed messages it cannot read.
 
 Options:
-  --host H      address to listen on (default 0.0.0.0, all IPv4 interfaces; :: for IPv6)
-  --port P      TCP port (default 7777; 0 picks a free port)
-  --data DIR    where the relay keeps its data (default: the per-user data directory)
-  -h, --help    show this help
+  --host H              address to listen on (default 0.0.0.0; :: for IPv6)
+  --port P              TCP port (default 7777; 0 picks a free port)
+  --data DIR            where the relay keeps its database (default: the per-user data
+                        directory, e.g. ~/.local/share/chat); :memory: keeps nothing on disk
+  --retain COUNT        messages kept per room (default 10000)
+  --retain-days D       days messages are kept (default 30; 0 keeps them by count only)
+  --max-storage-mb N    cap on the database size; when full, messages are still relayed
+                        live but not stored or acknowledged
+  -h, --help            show this help
 
 The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.`;
 
 export const JOIN_USAGE = `Usage: chat join HOST[:PORT] --name NAME [--room ROOM] [--json]
-                 [--passphrase-file FILE]
+                 [--history N | --no-history] [--passphrase-file FILE]
 
 Joins a room on a relay (default port 7777, default room "lobby").
 
@@ -48,6 +53,8 @@ Options:
   --name NAME               your name in the room: letters, digits, "_", "-", "."
   --room ROOM               the room to join (default lobby)
   --json                    one JSON object per line for every event, for scripts
+  --history N               show the room's last N messages on joining (default 50)
+  --no-history              show none: for bots that must not act on old lines
   --passphrase-file FILE    read the room passphrase from the first line of FILE
   -h, --help                show this help
 
@@ -56,7 +63,8 @@ from the command line, where other users could see it. A new room asks for it tw
 
 With a terminal: type to talk; /help lists commands. Without one (a pipe), each line of
 input is one message, and at end of input the client waits until the relay has
-acknowledged every message, then leaves.`;
+acknowledged every message, then leaves. A dropped connection is re-established by
+itself; messages typed meanwhile are sent once it is back, and nothing is missed.`;
 
 export const PASSPHRASE_USAGE = `Usage: chat passphrase
 

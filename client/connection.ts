@@ -1,15 +1,11 @@
 /**
- * The client's side of one connection: the handshake, requests matched to their replies, sealing
- * outgoing messages and opening incoming ones, acknowledgements and the heartbeat. It knows nothing
- * about terminals; whoever drives it receives `ClientEvent`s.
+ * The client's side of one connection: the handshake, requests matched to their replies, and the
+ * heartbeat. Everything else the relay sends (deliveries, acks, presence) goes to the owner as
+ * it arrives. It knows nothing about keys or terminals.
  */
-import { messageAad, newMessageId, open, type RoomKey, seal } from "../crypto.ts";
 import {
-  type Ack,
-  type BodyKind,
-  decodeBody,
+  type Catchup,
   decodeMessage,
-  encodeBody,
   encodeMessage,
   encodeSend,
   type ErrorMessage,
@@ -19,6 +15,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   type RoomInfo,
+  type RoomParams,
   type ServerMessage,
   type Welcome,
 } from "../protocol.ts";
@@ -28,69 +25,35 @@ import { ChatError } from "./errors.ts";
 /** How long the client waits for any single reply. */
 export const REPLY_TIMEOUT_MS = 15_000;
 
-/** What happens on a connection, for a user interface to show. */
-export type ClientEvent =
-  | {
-    type: "message";
-    room: string;
-    from: string;
-    text: string;
-    kind: BodyKind;
-    seq: number;
-    ts: number;
-    id: string;
-  }
-  | { type: "join"; room: string; from: string; ts: number }
-  | { type: "leave"; room: string; from: string; ts: number; reason: string }
-  | { type: "ack"; room: string; id: string; seq: number; ts: number }
-  | { type: "error"; code: string; message: string; room?: string };
-
-/** A room this connection has joined, with the key for it. */
-interface JoinedRoom {
-  name: string;
-  me: string;
-  key: RoomKey;
-}
+/** Messages the relay sends unprompted, passed on to the connection's owner. */
+export type Unprompted = Extract<
+  ServerMessage,
+  { type: "deliver" | "ack" | "nack" | "presence" | "caught_up" | "error" }
+>;
 
 type Waiter = { resolve(message: ServerMessage): void; reject(error: Error): void };
 
-/** A message the relay has acknowledged: its id, and the sequence number and time it assigned. */
-export interface SentMessage {
-  id: string;
-  seq: number;
-  ts: number;
-}
-
-/** A connected, greeted client. */
+/** A connected client. */
 export class ClientConnection {
   readonly #conn: FrameConnection;
-  readonly #onEvent: (event: ClientEvent) => void;
+  readonly #onMessage: (message: Unprompted) => void;
   readonly #waiters = new Map<string, Waiter[]>();
-  readonly #pendingAcks = new Map<string, Waiter>();
-  readonly #rooms = new Map<string, JoinedRoom>();
   readonly #closed: Promise<Error | null>;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = Date.now();
   #failure: Error | null = null;
   #nextPingToken = 1;
-  #outbox: Promise<void> = Promise.resolve();
   #closing = false;
-  welcome: Welcome | null = null;
 
-  constructor(conn: FrameConnection, onEvent: (event: ClientEvent) => void) {
+  constructor(conn: FrameConnection, onMessage: (message: Unprompted) => void) {
     this.#conn = conn;
-    this.#onEvent = onEvent;
+    this.#onMessage = onMessage;
     this.#closed = this.#readLoop();
   }
 
-  /** Resolves when the connection ends: null after a clean close, else why it failed. */
+  /** Resolves when the connection ends: null after `quit` or `abort`, else why it failed. */
   get closed(): Promise<Error | null> {
     return this.#closed;
-  }
-
-  /** Messages sent and not yet acknowledged. */
-  get unacknowledged(): number {
-    return this.#pendingAcks.size;
   }
 
   /** Says hello, checks the version and starts the heartbeat. */
@@ -103,7 +66,6 @@ export class ClientConnection {
       software,
     });
     const welcome = await reply as Welcome;
-    this.welcome = welcome;
     this.#startHeartbeat(welcome.heartbeatMs);
     return welcome;
   }
@@ -115,51 +77,23 @@ export class ClientConnection {
     return await reply as RoomInfo;
   }
 
-  /** Joins a room whose key the caller derived from the room's parameters. */
-  async join(
-    room: string,
-    name: string,
-    params: { salt: Uint8Array; iterations: number },
-    key: RoomKey,
-  ): Promise<Joined> {
-    const reply = this.#expect("joined", room);
-    this.#write({ type: "join", room, name, params, keyCheck: key.keyCheck });
-    const joined = await reply as Joined;
-    this.#rooms.set(foldName(joined.room), { name: joined.room, me: joined.name, key });
-    return joined;
+  /** Joins a room with the key check derived from its parameters. */
+  async join(request: {
+    room: string;
+    name: string;
+    params: RoomParams;
+    keyCheck: Uint8Array;
+    catchup: Catchup;
+    resumeToken: Uint8Array;
+  }): Promise<Joined> {
+    const reply = this.#expect("joined", request.room);
+    this.#write({ type: "join", ...request });
+    return await reply as Joined;
   }
 
-  /**
-   * Seals and sends a message; resolves once the relay acknowledges it. Messages leave in the
-   * order `send` was called, although sealing is asynchronous.
-   */
-  send(room: string, text: string, kind: BodyKind = "text"): Promise<SentMessage> {
-    const joined = this.#room(room);
-    const sent = this.#outbox.then(async () => {
-      const id = newMessageId();
-      const aad = messageAad({
-        version: PROTOCOL_VERSION,
-        room: joined.name,
-        sender: joined.me,
-        id,
-      });
-      const body = encodeBody({ kind, sentAt: Date.now(), text });
-      const sealed = await seal(joined.key.messageKey, body, aad);
-      if (this.#failure) throw this.#failure;
-      const idHex = toHex(id);
-      const acked = new Promise<SentMessage>((resolve, reject) => {
-        this.#pendingAcks.set(idHex, {
-          resolve: (ack) => resolve({ id: idHex, seq: (ack as Ack).seq, ts: (ack as Ack).ts }),
-          reject,
-        });
-      });
-      if (!this.#conn.send(encodeSend(joined.name, id, sealed))) {
-        this.#fail(new ChatError("disconnected", "Not connected to the server"));
-      }
-      return { acked };
-    });
-    this.#outbox = sent.then(() => {}, () => {});
-    return sent.then(({ acked }) => acked);
+  /** Queues a sealed message; false when the connection is gone. */
+  sendSealed(room: string, id: Uint8Array, sealed: Uint8Array): boolean {
+    return !this.#failure && !this.#closing && this.#conn.send(encodeSend(room, id, sealed));
   }
 
   /** The room's member names, as the relay knows them. */
@@ -170,12 +104,9 @@ export class ClientConnection {
     return members.type === "members" ? members.members : [];
   }
 
-  /** Leaves every room and closes, after what is queued has been written. */
-  async quit(): Promise<void> {
-    for (const room of this.#rooms.values()) {
-      this.#conn.send(encodeMessage({ type: "leave", room: room.name }));
-    }
-    this.#rooms.clear();
+  /** Leaves `rooms` and closes after what is queued has been written. */
+  async quit(rooms: string[]): Promise<void> {
+    for (const room of rooms) this.#conn.send(encodeMessage({ type: "leave", room }));
     this.#closing = true;
     await this.#conn.close(encodeMessage({ type: "bye" }));
     await this.#closed;
@@ -192,62 +123,34 @@ export class ClientConnection {
     try {
       for await (const frame of this.#conn.frames()) {
         this.#lastHeardAt = Date.now();
-        await this.#handle(decodeMessage(frame));
+        this.#handle(decodeMessage(frame));
       }
-      this.#fail(
-        this.#failure ?? new ChatError("disconnected", "The server closed the connection"),
-      );
+      if (this.#closing) {
+        this.#rejectAll(new ChatError("closed", "The connection was closed"));
+      } else {
+        this.#fail(new ChatError("disconnected", "The server closed the connection"));
+      }
     } catch (error) {
       if (error instanceof ProtocolError) {
         this.#fail(new ChatError(error.code, `The server sent bad data: ${error.message}`));
-        await this.#conn.close();
       } else {
-        this.#fail(error instanceof Error ? error : new Error(String(error)));
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#fail(new ChatError("disconnected", `The connection failed: ${reason}`));
       }
     } finally {
       clearInterval(this.#heartbeat);
     }
-    return this.#failure;
+    return this.#closing && this.#failure === null ? null : this.#failure;
   }
 
-  async #handle(message: Message): Promise<void> {
+  #handle(message: Message): void {
     switch (message.type) {
       case "deliver":
-        return await this.#deliver(
-          message.room,
-          message.from,
-          message.seq,
-          message.ts,
-          message.id,
-          message.sealed,
-        );
-      case "ack": {
-        const idHex = toHex(message.id);
-        const waiter = this.#pendingAcks.get(idHex);
-        if (!waiter) return;
-        this.#pendingAcks.delete(idHex);
-        this.#onEvent({
-          type: "ack",
-          room: message.room,
-          id: idHex,
-          seq: message.seq,
-          ts: message.ts,
-        });
-        waiter.resolve(message);
-        return;
-      }
+      case "ack":
+      case "nack":
       case "presence":
-        if (message.event === "join") {
-          this.#onEvent({ type: "join", room: message.room, from: message.name, ts: message.ts });
-        } else {
-          this.#onEvent({
-            type: "leave",
-            room: message.room,
-            from: message.name,
-            ts: message.ts,
-            reason: message.reason,
-          });
-        }
+      case "caught_up":
+        this.#onMessage(message);
         return;
       case "ping":
         this.#write({ type: "pong", token: message.token });
@@ -268,40 +171,6 @@ export class ClientConnection {
     }
   }
 
-  async #deliver(
-    room: string,
-    from: string,
-    seq: number,
-    ts: number,
-    id: Uint8Array,
-    sealed: Uint8Array,
-  ): Promise<void> {
-    const joined = this.#rooms.get(foldName(room));
-    if (!joined) return;
-    try {
-      const aad = messageAad({ version: PROTOCOL_VERSION, room: joined.name, sender: from, id });
-      const body = decodeBody(await open(joined.key.messageKey, sealed, aad));
-      this.#onEvent({
-        type: "message",
-        room: joined.name,
-        from,
-        text: body.text,
-        kind: body.kind,
-        seq,
-        ts,
-        id: toHex(id),
-      });
-    } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      this.#onEvent({
-        type: "error",
-        code: "undecryptable",
-        room: joined.name,
-        message: `Could not read message #${seq} from ${from}: ${error.message}`,
-      });
-    }
-  }
-
   #error(message: ErrorMessage): void {
     const error = new ChatError(message.code, message.message);
     if (message.fatal) {
@@ -315,12 +184,7 @@ export class ClientConnection {
         return;
       }
     }
-    this.#onEvent({
-      type: "error",
-      code: message.code,
-      message: message.message,
-      room: message.room,
-    });
+    this.#onMessage(message);
   }
 
   #expect(type: ServerMessage["type"], room: string): Promise<ServerMessage> {
@@ -361,15 +225,7 @@ export class ClientConnection {
     for (const waiters of this.#waiters.values()) {
       for (const waiter of waiters.splice(0)) waiter.reject(error);
     }
-    for (const waiter of this.#pendingAcks.values()) waiter.reject(error);
-    this.#pendingAcks.clear();
     clearInterval(this.#heartbeat);
-  }
-
-  #room(room: string): JoinedRoom {
-    const joined = this.#rooms.get(foldName(room));
-    if (!joined) throw new ChatError("not_joined", `Not in room "${room}"`);
-    return joined;
   }
 
   #write(message: Message): void {
@@ -388,9 +244,4 @@ export class ClientConnection {
       this.#write({ type: "ping", token: this.#nextPingToken++ });
     }, interval);
   }
-}
-
-/** Lower-case hex of some bytes. */
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

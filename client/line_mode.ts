@@ -5,7 +5,7 @@
  */
 import { MAX_TEXT_BYTES, textBytes } from "../protocol.ts";
 import { createStyle } from "../terminal/colors.ts";
-import type { ClientConnection, SentMessage } from "./connection.ts";
+import type { ChatSession, SentMessage } from "./session.ts";
 import { ChatError } from "./errors.ts";
 import { humanLines, jsonLine, type OutputEvent } from "./render.ts";
 
@@ -39,16 +39,12 @@ export function lineRenderer(
 }
 
 /** Sends each line of input, then waits for every acknowledgement. Returns the exit code. */
-export async function runLineMode(
-  connection: ClientConnection,
-  room: string,
-  io: LineModeIo,
-): Promise<number> {
+export async function runLineMode(session: ChatSession, io: LineModeIo): Promise<number> {
   const inFlight = new Set<Promise<SentMessage>>();
   let refused = 0;
   let lineNumber = 0;
-  const lost = connection.closed.then((failure) => {
-    throw failure ?? new ChatError("disconnected", "The server closed the connection");
+  const lost = session.ended.then((failure) => {
+    throw failure ?? new ChatError("closed", "The session ended");
   });
   lost.catch(() => {});
   const sendAll = async () => {
@@ -60,18 +56,18 @@ export async function runLineMode(
         io.err(`chat: line ${lineNumber} is over ${MAX_TEXT_BYTES} bytes and was not sent`);
         continue;
       }
-      const sent = connection.send(room, line);
+      const sent = session.send(line);
       inFlight.add(sent);
       sent.then(() => inFlight.delete(sent), () => {});
       if (inFlight.size >= SEND_WINDOW) await Promise.race(inFlight);
     }
   };
   try {
-    // A lost connection ends the run at once, even while input is still open.
+    // A session that cannot go on ends the run at once, even while input is still open.
     await Promise.race([sendAll(), lost]);
-    await Promise.race([Promise.all(inFlight), lost]);
+    await Promise.race([Promise.all([...inFlight, session.caughtUp]), lost]);
   } catch (error) {
-    const missing = connection.unacknowledged || inFlight.size;
+    const missing = session.unacknowledged || inFlight.size;
     if (error instanceof ChatError && missing > 0) {
       throw new ChatError(
         error.code,
@@ -80,7 +76,7 @@ export async function runLineMode(
     }
     throw error;
   }
-  await connection.quit();
+  await session.quit();
   if (refused > 0) {
     throw new ChatError("line_too_long", `${refused} line(s) were too long and were not sent`);
   }

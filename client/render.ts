@@ -4,7 +4,7 @@
  */
 import { sanitizeForTerminal, sanitizeLines } from "../terminal/sanitize.ts";
 import type { Style } from "../terminal/colors.ts";
-import type { ClientEvent } from "./connection.ts";
+import type { SessionEvent } from "./session.ts";
 
 /** The event that starts every session's output: the client has joined. */
 export interface ReadyEvent {
@@ -17,7 +17,7 @@ export interface ReadyEvent {
 }
 
 /** Anything the client reports. */
-export type OutputEvent = ClientEvent | ReadyEvent;
+export type OutputEvent = SessionEvent | ReadyEvent;
 
 /** One JSON line for an event, in the documented shape. */
 export function jsonLine(event: OutputEvent): string {
@@ -47,8 +47,18 @@ export function humanLines(event: OutputEvent, style: Style): string[] {
         ),
         style.dim(`Room key fingerprint ${event.fingerprint}: compare it with the others`),
       ];
-    case "message":
-      return messageLines(event.ts, event.from, event.text, event.kind === "action", style);
+    case "message": {
+      const lines = messageLines(event.ts, event.from, event.text, event.kind === "action", style);
+      return event.history ? lines.map((line) => style.dim(`[history] ${line}`)) : lines;
+    }
+    case "disconnected":
+      return [style.error(`! Connection lost (${event.reason}); reconnecting…`)];
+    case "reconnected":
+      return [style.dim("Reconnected; anything missed follows")];
+    case "gap":
+      return [
+        style.error(`! ${event.missed} message(s) were missed: older than the server keeps`),
+      ];
     case "join":
       return [style.dim(`${clock(event.ts)} → ${sanitizeForTerminal(event.from)} joined`)];
     case "leave":

@@ -8,21 +8,12 @@ import { LineEditor } from "../terminal/line_editor.ts";
 import { sanitizeForTerminal } from "../terminal/sanitize.ts";
 import { Screen } from "../terminal/screen.ts";
 import { type CommandContext, runInput } from "./commands.ts";
-import type { ClientConnection } from "./connection.ts";
-import { ChatError } from "./errors.ts";
+import type { ChatSession } from "./session.ts";
 import { humanLines, messageLines, type OutputEvent } from "./render.ts";
-
-/** What the interactive client needs to know about the session. */
-export interface InteractiveSession {
-  room: string;
-  name: string;
-  color: boolean;
-}
 
 /** A terminal UI bound to stdin/stdout; `show` receives the connection's events. */
 export class Interactive {
-  readonly #connection: ClientConnection;
-  readonly #session: InteractiveSession;
+  readonly #session: ChatSession;
   readonly #style;
   readonly #editor: LineEditor;
   readonly #screen: Screen;
@@ -30,10 +21,9 @@ export class Interactive {
   readonly #done = Promise.withResolvers<number>();
   readonly #encoder = new TextEncoder();
 
-  constructor(connection: ClientConnection, session: InteractiveSession) {
-    this.#connection = connection;
+  constructor(session: ChatSession, options: { color: boolean }) {
     this.#session = session;
-    this.#style = createStyle(session.color);
+    this.#style = createStyle(options.color);
     this.#editor = new LineEditor({ prompt: `${sanitizeForTerminal(session.room)}> ` });
     this.#screen = new Screen(
       (text) => Deno.stdout.writeSync(this.#encoder.encode(text)),
@@ -51,10 +41,9 @@ export class Interactive {
   async run(): Promise<number> {
     Deno.stdin.setRaw(true);
     this.#screen.print([this.#style.dim("Type to talk; /help lists commands, Ctrl-D leaves.")]);
-    this.#connection.closed.then((failure) => {
-      this.#done.reject(
-        failure ?? new ChatError("disconnected", "The server closed the connection"),
-      );
+    this.#session.ended.then((failure) => {
+      if (failure) this.#done.reject(failure);
+      else this.#done.resolve(0);
     });
     this.#readKeys();
     try {
@@ -96,7 +85,7 @@ export class Interactive {
     return {
       send: (text, kind) => this.#send(text, kind),
       who: () => {
-        this.#connection.who(this.#session.room).then(
+        this.#session.who().then(
           (names) => this.#notice(`Here: ${names.map(sanitizeForTerminal).join(", ")}`),
           (error) => this.#notice(`Cannot list members: ${error.message}`),
         );
@@ -114,7 +103,7 @@ export class Interactive {
     const entry = { text };
     this.#pending.push(entry);
     this.#showPending();
-    this.#connection.send(this.#session.room, text, kind).then(
+    this.#session.send(text, kind).then(
       (sent) => {
         this.#pending.splice(this.#pending.indexOf(entry), 1);
         this.#showPending();
@@ -141,7 +130,7 @@ export class Interactive {
   }
 
   async #quit(): Promise<void> {
-    await this.#connection.quit();
+    await this.#session.quit();
     this.#done.resolve(0);
   }
 }

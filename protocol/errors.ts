@@ -22,6 +22,9 @@ export type ErrorCode =
   | "weak_room_params"
   | "not_joined"
   | "already_joined"
+  | "replaced"
+  | "storage_full"
+  | "storage_failed"
   | "server_shutdown";
 
 /** A frame or message from the network that breaks the protocol, or a refusal the peer sent. */

@@ -11,6 +11,8 @@ export const PROTOCOL_VERSION = 1;
 export const MESSAGE_ID_BYTES = 16;
 /** Bytes in a room salt. */
 export const SALT_BYTES = 16;
+/** Bytes in a resume token. */
+export const RESUME_TOKEN_BYTES = 16;
 /** Bytes in a room key-check value. */
 export const KEY_CHECK_BYTES = 32;
 /** Fewest PBKDF2 iterations a room may use (OWASP's 2023 figure for PBKDF2-HMAC-SHA256). */
@@ -38,6 +40,8 @@ export const FrameType = {
   members: 0x47,
   error: 0x48,
   left: 0x49,
+  nack: 0x4a,
+  caught_up: 0x4b,
 } as const;
 
 /** Room parameters a room's first member chooses and the relay keeps. */
@@ -56,12 +60,21 @@ export interface RoomQuery {
   type: "room_query";
   room: string;
 }
+/** How a joining client wants what the room said before it arrived. */
+export type Catchup =
+  /** The most recent `limit` messages (0 for none), as history. */
+  | { kind: "history"; limit: number }
+  /** Every kept message after `afterSeq`: what a reconnecting client missed. */
+  | { kind: "resume"; afterSeq: number };
 export interface Join {
   type: "join";
   room: string;
   name: string;
   params: RoomParams;
   keyCheck: Uint8Array;
+  catchup: Catchup;
+  /** The token from an earlier `joined`, to reclaim a held name; empty when new. */
+  resumeToken: Uint8Array;
 }
 export interface Send {
   type: "send";
@@ -105,7 +118,12 @@ export interface Joined {
   type: "joined";
   room: string;
   name: string;
+  /** The room's last stored sequence number when the member joined. */
   lastSeq: number;
+  /** The oldest sequence number the relay still keeps (lastSeq + 1 when none). */
+  firstSeq: number;
+  /** Presents this to reclaim the name after a dropped connection. */
+  resumeToken: Uint8Array;
   members: string[];
 }
 export interface Deliver {
@@ -151,6 +169,20 @@ export interface Left {
   type: "left";
   room: string;
 }
+/** A message the relay could not store: it was not acknowledged and may be sent again. */
+export interface Nack {
+  type: "nack";
+  room: string;
+  id: Uint8Array;
+  code: string;
+  message: string;
+}
+/** Every stored message the member asked for has been sent; what follows is live. */
+export interface CaughtUp {
+  type: "caught_up";
+  room: string;
+  lastSeq: number;
+}
 
 /** Messages a client sends. */
 export type ClientMessage = Hello | RoomQuery | Join | Send | Leave | Who | Ping | Pong | Bye;
@@ -165,6 +197,8 @@ export type ServerMessage =
   | Members
   | ErrorMessage
   | Left
+  | Nack
+  | CaughtUp
   | Ping
   | Pong;
 /** Any message of the protocol. */
@@ -195,6 +229,12 @@ export function encodeMessage(message: Message): Uint8Array {
     case "join":
       writer.str8(message.room).str8(message.name).u32(message.params.iterations)
         .fixed(message.params.salt, SALT_BYTES).fixed(message.keyCheck, KEY_CHECK_BYTES);
+      if (message.catchup.kind === "history") {
+        writer.u8(0).u64(message.catchup.limit);
+      } else {
+        writer.u8(1).u64(message.catchup.afterSeq);
+      }
+      writeToken(writer, message.resumeToken);
       break;
     case "send":
       return encodeSend(message.room, message.id, message.sealed);
@@ -217,8 +257,16 @@ export function encodeMessage(message: Message): Uint8Array {
       }
       break;
     case "joined":
-      writer.str8(message.room).str8(message.name).u64(message.lastSeq);
+      writer.str8(message.room).str8(message.name).u64(message.lastSeq).u64(message.firstSeq)
+        .fixed(message.resumeToken, RESUME_TOKEN_BYTES);
       writeNames(writer, message.members);
+      break;
+    case "nack":
+      writer.str8(message.room).fixed(message.id, MESSAGE_ID_BYTES).str8(message.code)
+        .str16(message.message);
+      break;
+    case "caught_up":
+      writer.str8(message.room).u64(message.lastSeq);
       break;
     case "deliver":
       return encodeDeliver(message, message.sealed);
@@ -287,6 +335,8 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
         name: reader.str8(),
         params: readParamsAfterIterations(reader.u32(), reader),
         keyCheck: reader.fixed(KEY_CHECK_BYTES),
+        catchup: readCatchup(reader),
+        resumeToken: readToken(reader),
       };
     case FrameType.send:
       return {
@@ -329,6 +379,8 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
         room: reader.str8(),
         name: reader.str8(),
         lastSeq: reader.u64(),
+        firstSeq: reader.u64(),
+        resumeToken: reader.fixed(RESUME_TOKEN_BYTES),
         members: readNames(reader),
       };
     case FrameType.deliver:
@@ -382,6 +434,16 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
     }
     case FrameType.left:
       return { type: "left", room: reader.str8() };
+    case FrameType.nack:
+      return {
+        type: "nack",
+        room: reader.str8(),
+        id: reader.fixed(MESSAGE_ID_BYTES),
+        code: reader.str8(),
+        message: reader.str16(),
+      };
+    case FrameType.caught_up:
+      return { type: "caught_up", room: reader.str8(), lastSeq: reader.u64() };
     case undefined:
       throw new ProtocolError("bad_frame", "Received an empty frame");
     default:
@@ -394,6 +456,29 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
 
 function readParamsAfterIterations(iterations: number, reader: WireReader): RoomParams {
   return { iterations, salt: reader.fixed(SALT_BYTES) };
+}
+
+function readCatchup(reader: WireReader): Catchup {
+  const kind = reader.u8();
+  const value = reader.u64();
+  if (kind === 0) return { kind: "history", limit: value };
+  if (kind === 1) return { kind: "resume", afterSeq: value };
+  throw new ProtocolError("bad_frame", "join has an invalid catch-up kind");
+}
+
+function writeToken(writer: WireWriter, token: Uint8Array): void {
+  if (token.length !== 0 && token.length !== RESUME_TOKEN_BYTES) {
+    throw new RangeError(`A resume token is empty or ${RESUME_TOKEN_BYTES} bytes`);
+  }
+  writer.u8(token.length).raw(token);
+}
+
+function readToken(reader: WireReader): Uint8Array {
+  const length = reader.u8();
+  if (length !== 0 && length !== RESUME_TOKEN_BYTES) {
+    throw new ProtocolError("bad_frame", "join has a resume token of the wrong size");
+  }
+  return reader.fixed(length);
 }
 
 function writeNames(writer: WireWriter, names: readonly string[]): void {

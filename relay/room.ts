@@ -1,38 +1,49 @@
 /**
- * A room as the relay sees it: the parameters its first member chose, who is in it, and the
- * sequence counter. The relay cannot read what is said in it.
+ * A room as the relay sees it: the parameters its first member chose, who is in it, which names
+ * are held for members who dropped, and the sequence counters. It cannot read what is said.
  */
 import { foldName, type RoomParams } from "../protocol.ts";
 
 /** A member of a room: the name it joined under and how to reach it. */
 export interface Member {
   readonly name: string;
+  /** Whether it receives broadcasts: false while stored messages are replayed to it. */
+  readonly live: boolean;
   /** Queues a frame for this member; false means it is not keeping up. */
   send(frame: Uint8Array): boolean;
 }
 
+/** A name held for a member who dropped without leaving, until `expiresAt`. */
+export interface HeldName {
+  name: string;
+  token: Uint8Array;
+  expiresAt: number;
+}
+
 /** One room's state on the relay. */
-export class Room {
+export class Room<M extends Member = Member> {
   /** The room's name as its creator spelled it; every member uses this spelling. */
   readonly name: string;
   readonly params: RoomParams;
   readonly keyCheck: Uint8Array;
-  #lastSeq = 0;
-  readonly #members = new Map<string, Member>();
+  /** Last sequence number handed out, stored or not yet. */
+  lastSeq: number;
+  /** Last sequence number known to be stored. */
+  committedSeq: number;
+  readonly #members = new Map<string, M>();
+  readonly #held = new Map<string, HeldName>();
 
-  constructor(name: string, params: RoomParams, keyCheck: Uint8Array) {
+  constructor(name: string, params: RoomParams, keyCheck: Uint8Array, lastSeq = 0) {
     this.name = name;
     this.params = { salt: params.salt.slice(), iterations: params.iterations };
     this.keyCheck = keyCheck.slice();
-  }
-
-  get lastSeq(): number {
-    return this.#lastSeq;
+    this.lastSeq = lastSeq;
+    this.committedSeq = lastSeq;
   }
 
   /** Takes the next sequence number for a message. */
   nextSeq(): number {
-    return ++this.#lastSeq;
+    return ++this.lastSeq;
   }
 
   /** Member names in join order. */
@@ -40,15 +51,46 @@ export class Room {
     return [...this.#members.values()].map((member) => member.name);
   }
 
-  hasName(name: string): boolean {
-    return this.#members.has(foldName(name));
+  /** The member using `name` (any case), if one is connected. */
+  member(name: string): M | undefined {
+    return this.#members.get(foldName(name));
   }
 
-  add(member: Member): void {
+  /** The hold on `name` (any case) for a member who dropped, if it has not expired by `now`. */
+  held(name: string, now: number): HeldName | undefined {
+    const hold = this.#held.get(foldName(name));
+    if (hold && hold.expiresAt <= now) {
+      this.#held.delete(foldName(name));
+      return undefined;
+    }
+    return hold;
+  }
+
+  hold(hold: HeldName): void {
+    this.#held.set(foldName(hold.name), hold);
+  }
+
+  release(name: string): void {
+    this.#held.delete(foldName(name));
+  }
+
+  /** Drops holds that expired by `now`; returns the names released. */
+  expireHolds(now: number): string[] {
+    const released: string[] = [];
+    for (const [key, hold] of this.#held) {
+      if (hold.expiresAt <= now) {
+        this.#held.delete(key);
+        released.push(hold.name);
+      }
+    }
+    return released;
+  }
+
+  add(member: M): void {
     this.#members.set(foldName(member.name), member);
   }
 
-  remove(member: Member): boolean {
+  remove(member: M): boolean {
     const key = foldName(member.name);
     if (this.#members.get(key) !== member) return false;
     return this.#members.delete(key);
@@ -66,19 +108,21 @@ export class Room {
   }
 
   /**
-   * Queues the same encoded frame for every member but `except`, and returns the members whose
-   * queues were full, for the caller to disconnect.
+   * Queues the same encoded frame for every live member except the one named `exceptName`, and
+   * returns the members whose queues were full, for the caller to disconnect.
    */
-  broadcast(frame: Uint8Array, except?: Member): Member[] {
-    const lagging: Member[] = [];
-    for (const member of this.#members.values()) {
-      if (member !== except && !member.send(frame)) lagging.push(member);
+  broadcast(frame: Uint8Array, exceptName?: string): M[] {
+    const skip = exceptName === undefined ? undefined : foldName(exceptName);
+    const lagging: M[] = [];
+    for (const [key, member] of this.#members) {
+      if (key !== skip && member.live && !member.send(frame)) lagging.push(member);
     }
     return lagging;
   }
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+/** Constant-time comparison of two byte strings of public length. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;

@@ -3,12 +3,13 @@
  * frame from the peer is untrusted; a framing or protocol violation ends this connection only.
  */
 import {
+  type Catchup,
   type ClientMessage,
   decodeMessage,
-  encodeDeliver,
   encodeMessage,
   type ErrorCode,
   foldName,
+  type Join,
   type LeaveReason,
   MAX_FRAME_BYTES,
   MAX_ITERATIONS,
@@ -17,18 +18,27 @@ import {
   nameProblem,
   PROTOCOL_VERSION,
   ProtocolError,
+  RESUME_TOKEN_BYTES,
 } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
-import { type Member, Room } from "./room.ts";
+import { replay, ReplayStalled } from "./replay.ts";
+import { equalBytes, type Member, type Room } from "./room.ts";
+import type { RelayStore } from "./store.ts";
 
 /** What a session needs from the relay that owns it. */
 export interface RelayContext {
-  readonly rooms: Map<string, Room>;
-  readonly maxRooms: number;
   readonly heartbeatMs: number;
   readonly software: string;
+  readonly store: RelayStore;
+  /** How long a dropped member's name stays held for it. */
+  readonly holdMs: number;
   now(): number;
   log(line: string): void;
+  findRoom(name: string): Room<Membership> | undefined;
+  /** Creates and stores a room; null when the relay holds as many rooms as it may. */
+  createRoom(join: Join): Room<Membership> | null;
+  /** Accepts a sealed message for storage and delivery. */
+  publish(membership: Membership, id: Uint8Array, sealed: Uint8Array): void;
 }
 
 const CLIENT_TYPES = new Set<Message["type"]>([
@@ -43,16 +53,19 @@ const CLIENT_TYPES = new Set<Message["type"]>([
   "bye",
 ]);
 
-/** A membership: this session in one room, under one name. */
-class Membership implements Member {
-  readonly room: Room;
+/** A membership: one session in one room, under one name. */
+export class Membership implements Member {
+  readonly room: Room<Membership>;
   readonly name: string;
   readonly session: Session;
+  readonly token: Uint8Array;
+  live = false;
 
-  constructor(session: Session, room: Room, name: string) {
+  constructor(session: Session, room: Room<Membership>, name: string, token: Uint8Array) {
     this.session = session;
     this.room = room;
     this.name = name;
+    this.token = token;
   }
 
   send(frame: Uint8Array): boolean {
@@ -79,6 +92,10 @@ export class Session {
 
   get greeted(): boolean {
     return this.#greeted;
+  }
+
+  get ending(): boolean {
+    return this.#ending;
   }
 
   /** Reads and handles frames until the peer leaves or breaks the protocol. */
@@ -123,6 +140,11 @@ export class Session {
     this.#context.log(`${this.conn.peer} disconnected${code ? ` (${code})` : ""}`);
   }
 
+  /** Sends a frame, ending the session if the peer is not keeping up. */
+  reply(message: Message): void {
+    this.#send(encodeMessage(message));
+  }
+
   #handle(message: ClientMessage): "bye" | void {
     if (!this.#greeted) {
       if (message.type !== "hello") {
@@ -135,9 +157,9 @@ export class Session {
       case "hello":
         throw new ProtocolError("unexpected_frame", "Hello was already received");
       case "room_query": {
-        const room = this.#findRoom(message.room);
-        if (room === undefined) return;
-        this.#reply({
+        if (!this.#validRoom(message.room)) return;
+        const room = this.#context.findRoom(message.room);
+        this.reply({
           type: "room_info",
           room: room?.name ?? message.room,
           params: room?.params ?? null,
@@ -145,29 +167,29 @@ export class Session {
         return;
       }
       case "join":
-        this.#join(message.room, message.name, message.params, message.keyCheck);
+        this.#join(message);
         return;
       case "send": {
         const membership = this.#membership(message.room);
-        if (membership) this.#relay(membership, message.id, message.sealed);
+        if (membership) this.#context.publish(membership, message.id, message.sealed);
         return;
       }
       case "leave": {
         const membership = this.#membership(message.room);
         if (!membership) return;
         this.#leave(membership, "quit");
-        this.#reply({ type: "left", room: membership.room.name });
+        this.reply({ type: "left", room: membership.room.name });
         return;
       }
       case "who": {
         const membership = this.#membership(message.room);
         if (!membership) return;
         const room = membership.room;
-        this.#reply({ type: "members", room: room.name, members: room.memberNames() });
+        this.reply({ type: "members", room: room.name, members: room.memberNames() });
         return;
       }
       case "ping":
-        this.#reply({ type: "pong", token: message.token });
+        this.reply({ type: "pong", token: message.token });
         return;
       case "pong":
         return;
@@ -185,7 +207,7 @@ export class Session {
       );
     }
     this.#greeted = true;
-    this.#reply({
+    this.reply({
       type: "welcome",
       version: PROTOCOL_VERSION,
       software: this.#context.software,
@@ -194,52 +216,41 @@ export class Session {
     });
   }
 
-  /**
-   * The room by name; undefined after refusing an invalid name, null when it does not exist yet.
-   */
-  #findRoom(roomName: string): Room | null | undefined {
+  #validRoom(roomName: string): boolean {
     const problem = nameProblem(roomName, "room");
-    if (problem) {
-      this.#refuse("invalid_room", roomName, `Invalid room name: ${problem}`);
-      return undefined;
-    }
-    return this.#context.rooms.get(foldName(roomName)) ?? null;
+    if (problem) this.#refuse("invalid_room", roomName, `Invalid room name: ${problem}`);
+    return problem === null;
   }
 
-  #join(
-    roomName: string,
-    name: string,
-    params: { salt: Uint8Array; iterations: number },
-    keyCheck: Uint8Array,
-  ): void {
-    let room = this.#findRoom(roomName);
-    if (room === undefined) return;
+  #join(join: Join): void {
+    const { name, params } = join;
+    if (!this.#validRoom(join.room)) return;
     const problem = nameProblem(name);
-    if (problem) return this.#refuse("invalid_name", roomName, `Invalid name: ${problem}`);
-    if (this.#memberships.has(foldName(roomName))) {
-      return this.#refuse("already_joined", roomName, `Already in room "${roomName}"`);
+    if (problem) return this.#refuse("invalid_name", join.room, `Invalid name: ${problem}`);
+    if (this.#memberships.has(foldName(join.room))) {
+      return this.#refuse("already_joined", join.room, `Already in room "${join.room}"`);
     }
     if (params.iterations < MIN_ITERATIONS || params.iterations > MAX_ITERATIONS) {
       return this.#refuse(
         "weak_room_params",
-        roomName,
+        join.room,
         `Room iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
       );
     }
-    if (room === null) {
-      if (this.#context.rooms.size >= this.#context.maxRooms) {
-        return this.#refuse("invalid_room", roomName, "This server has reached its room limit");
+    let room = this.#context.findRoom(join.room);
+    if (room === undefined) {
+      room = this.#context.createRoom(join) ?? undefined;
+      if (room === undefined) {
+        return this.#refuse("invalid_room", join.room, "This server has reached its room limit");
       }
-      room = new Room(roomName, params, keyCheck);
-      this.#context.rooms.set(foldName(roomName), room);
       this.#context.log(`${this.conn.peer} created room "${room.name}"`);
     } else if (!room.sameParams(params)) {
       return this.#refuse(
         "room_changed",
         room.name,
-        `Room "${room.name}" was created with other parameters meanwhile; query it again`,
+        `Room "${room.name}" has other parameters than the client expected; query it again`,
       );
-    } else if (!room.checkKey(keyCheck)) {
+    } else if (!room.checkKey(join.keyCheck)) {
       this.#context.log(`${this.conn.peer} gave a wrong passphrase for "${room.name}"`);
       return this.#refuse(
         "wrong_passphrase",
@@ -247,21 +258,30 @@ export class Session {
         `Wrong passphrase for room "${room.name}"`,
       );
     }
-    if (room.hasName(name)) {
-      return this.#refuse("name_taken", room.name, `The name "${name}" is taken in "${room.name}"`);
-    }
-    const membership = new Membership(this, room, name);
+    if (!this.#claimName(room, name, join.resumeToken)) return;
+
+    const token = crypto.getRandomValues(new Uint8Array(RESUME_TOKEN_BYTES));
+    const membership = new Membership(this, room, name, token);
     room.add(membership);
+    room.release(name);
+    this.#context.store.saveReservation({
+      room: room.name,
+      name,
+      token,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
     this.#memberships.set(foldName(room.name), membership);
     this.#context.log(`${this.conn.peer} joined "${room.name}" as ${name}`);
-    this.#reply({
+    this.reply({
       type: "joined",
       room: room.name,
       name,
-      lastSeq: room.lastSeq,
+      lastSeq: room.committedSeq,
+      firstSeq: this.#context.store.firstSeq(room.name),
+      resumeToken: token,
       members: room.memberNames(),
     });
-    this.#broadcast(room, membership, {
+    this.#broadcast(room, name, {
       type: "presence",
       room: room.name,
       event: "join",
@@ -269,23 +289,73 @@ export class Session {
       ts: this.#context.now(),
       reason: "",
     });
+    this.#catchUp(membership, join.catchup);
   }
 
-  #relay(membership: Membership, id: Uint8Array, sealed: Uint8Array): void {
+  /**
+   * Whether `name` may be used in `room`: it is free, or held for the client presenting
+   * `token`. A connection still holding the name with that token is a stale one of the same
+   * client, and is replaced.
+   */
+  #claimName(room: Room<Membership>, name: string, token: Uint8Array): boolean {
+    const current = room.member(name);
+    if (current) {
+      if (token.length === 0 || !equalBytes(token, current.token)) {
+        this.#refuse("name_taken", room.name, `The name "${name}" is taken in "${room.name}"`);
+        return false;
+      }
+      this.#context.log(`${current.session.conn.peer} replaced by ${this.conn.peer} as ${name}`);
+      current.session.end("replaced", "Replaced by a newer connection of yours", "disconnected");
+      return true;
+    }
+    const held = room.held(name, this.#context.now());
+    if (held && (token.length === 0 || !equalBytes(token, held.token))) {
+      const minutes = Math.ceil((held.expiresAt - this.#context.now()) / 60_000);
+      this.#refuse(
+        "name_taken",
+        room.name,
+        `The name "${name}" is held for a member who dropped; it is free in ${minutes} min`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  #catchUp(membership: Membership, catchup: Catchup): void {
     const room = membership.room;
-    const seq = room.nextSeq();
-    const ts = this.#context.now();
-    const frame = encodeDeliver({ room: room.name, seq, ts, from: membership.name, id }, sealed);
-    this.#disconnectLagging(room.broadcast(frame, membership));
-    this.#reply({ type: "ack", room: room.name, id, seq, ts });
+    const afterSeq = catchup.kind === "resume"
+      ? catchup.afterSeq
+      : Math.max(0, room.committedSeq - catchup.limit);
+    replay(membership, afterSeq, this.#context.store, () => {
+      membership.live = true;
+      this.reply({ type: "caught_up", room: room.name, lastSeq: room.committedSeq });
+    }).catch((error) => {
+      if (error instanceof ReplayStalled) {
+        this.end("slow_consumer", "Disconnected: not reading history fast enough", "too_slow");
+        return;
+      }
+      this.#context.log(`${this.conn.peer} replay failed: ${String(error)}`);
+      this.end("storage_failed", "The relay could not read its storage", "disconnected");
+    });
   }
 
   #leave(membership: Membership, reason: LeaveReason): void {
     const room = membership.room;
-    if (!room.remove(membership)) return;
     this.#memberships.delete(foldName(room.name));
+    if (!room.remove(membership)) return;
+    if (reason === "quit") {
+      this.#context.store.deleteReservation(room.name, membership.name);
+    } else {
+      const hold = {
+        name: membership.name,
+        token: membership.token,
+        expiresAt: this.#context.now() + this.#context.holdMs,
+      };
+      room.hold(hold);
+      this.#context.store.saveReservation({ room: room.name, ...hold });
+    }
     this.#context.log(`${this.conn.peer} left "${room.name}" as ${membership.name} (${reason})`);
-    this.#broadcast(room, membership, {
+    this.#broadcast(room, membership.name, {
       type: "presence",
       room: room.name,
       event: "leave",
@@ -295,15 +365,8 @@ export class Session {
     });
   }
 
-  #broadcast(room: Room, except: Membership, message: Message): void {
-    this.#disconnectLagging(room.broadcast(encodeMessage(message), except));
-  }
-
-  #disconnectLagging(lagging: Member[]): void {
-    for (const member of lagging) {
-      const session = (member as Membership).session;
-      session.end("slow_consumer", "Disconnected: not reading messages fast enough", "too_slow");
-    }
+  #broadcast(room: Room<Membership>, exceptName: string, message: Message): void {
+    disconnectLagging(room.broadcast(encodeMessage(message), exceptName));
   }
 
   #membership(roomName: string): Membership | undefined {
@@ -316,14 +379,21 @@ export class Session {
     this.#send(errorFrame(code, room, message, false));
   }
 
-  #reply(message: Message): void {
-    this.#send(encodeMessage(message));
-  }
-
   #send(frame: Uint8Array): void {
     if (!this.conn.send(frame)) {
       this.end("slow_consumer", "Disconnected: not reading replies fast enough", "too_slow");
     }
+  }
+}
+
+/** Ends the sessions of members whose send queues overflowed. */
+export function disconnectLagging(lagging: Membership[]): void {
+  for (const member of lagging) {
+    member.session.end(
+      "slow_consumer",
+      "Disconnected: not reading messages fast enough",
+      "too_slow",
+    );
   }
 }
 

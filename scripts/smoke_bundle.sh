@@ -153,14 +153,17 @@ step "  relay on 127.0.0.1:$port"
 # Member b listens in pipe mode: its input stays open (and empty) until a has sent its
 # message and b has printed it, or 30 s have passed; then b leaves and exits.
 step "join --name b (receiver)"
+mkfifo "$work/b.in"
 (
   for _ in $(seq 1 150); do
     [[ -e "$work/a.done" ]] && grep -q 'hello-smoke' "$work/b.out" 2>/dev/null && break
     sleep 0.2
   done
   sleep 0.5
-) | CHAT_PASSPHRASE="$passphrase" timeout -k 5 90 "${cmd[@]}" \
-  join "127.0.0.1:$port" --name b --json >"$work/b.out" 2>"$work/b.err" &
+) >"$work/b.in" &
+pids+=("$!")
+CHAT_PASSPHRASE="$passphrase" timeout -k 5 90 "${cmd[@]}" \
+  join "127.0.0.1:$port" --name b --json <"$work/b.in" >"$work/b.out" 2>"$work/b.err" &
 member_b=$!
 pids+=("$member_b")
 for _ in $(seq 1 300); do # up to 60 s for b to be in the room before a talks

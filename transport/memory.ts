@@ -28,6 +28,7 @@ export class MemoryConnection implements FrameConnection {
   #failure: ProtocolError | null = null;
   #ended = false;
   #wake: (() => void) | null = null;
+  #readWaiters: (() => void)[] = [];
 
   constructor(peer: string, maxQueueBytes: number) {
     this.peer = peer;
@@ -64,6 +65,7 @@ export class MemoryConnection implements FrameConnection {
       const frame = this.#inbox.shift();
       if (frame) {
         this.#inboxBytes -= frame.length + 4;
+        if (this.#inboxBytes === 0) this.#wakeReaders();
         yield frame;
         continue;
       }
@@ -81,6 +83,13 @@ export class MemoryConnection implements FrameConnection {
     return true;
   }
 
+  /** Resolves once the other end has read everything sent to it, or either end has closed. */
+  drained(): Promise<void> {
+    const remote = this.remote;
+    if (!remote || this.#ended || remote.unreadBytes === 0) return Promise.resolve();
+    return new Promise((resolve) => remote.#readWaiters.push(resolve));
+  }
+
   close(finalFrame?: Uint8Array): Promise<void> {
     const remote = this.remote;
     if (remote && this.queuedBytes + (finalFrame?.length ?? 0) > this.#maxQueueBytes) {
@@ -96,12 +105,18 @@ export class MemoryConnection implements FrameConnection {
   dropUnread(): void {
     this.#inbox = [];
     this.#inboxBytes = 0;
+    this.#wakeReaders();
   }
 
   /** Ends this end's frame stream, as a closed socket would. */
   endOfStream(): void {
     this.#ended = true;
     this.#notify();
+    this.#wakeReaders();
+  }
+
+  #wakeReaders(): void {
+    for (const wake of this.#readWaiters.splice(0)) wake();
   }
 
   #notify(): void {

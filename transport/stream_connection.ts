@@ -79,7 +79,7 @@ export class StreamConnection implements FrameConnection {
     if (finalFrame) this.#enqueue(finalFrame);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_MS));
-    await Promise.race([this.#drained(), deadline]);
+    await Promise.race([this.drained(), deadline]);
     clearTimeout(timer);
     this.#closed = true;
     try {
@@ -95,7 +95,7 @@ export class StreamConnection implements FrameConnection {
     this.#writing ??= this.#writeLoop();
   }
 
-  async #drained(): Promise<void> {
+  async drained(): Promise<void> {
     while (this.#writing) await this.#writing;
   }
 

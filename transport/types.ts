@@ -24,6 +24,8 @@ export interface FrameConnection {
    * tried. Safe to call more than once.
    */
   close(finalFrame?: Uint8Array): Promise<void>;
+  /** Resolves once everything queued so far has been written, or the connection has closed. */
+  drained(): Promise<void>;
   /** Bytes queued and not yet written. */
   readonly queuedBytes: number;
 }

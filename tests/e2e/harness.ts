@@ -134,16 +134,29 @@ export async function spawnChat(
 /** A server on a free loopback port. */
 export class ChatServer extends ChatProcess {
   port = 0;
+  /** A data directory the harness made for this server alone, removed on dispose. */
+  ownDataDir: string | null = null;
 
   /** Stops the server with SIGTERM and returns its exit status. */
   async stop(): Promise<Deno.CommandStatus> {
     this.child.kill("SIGTERM");
     return await this.finished();
   }
+
+  override async [Symbol.asyncDispose](): Promise<void> {
+    await super[Symbol.asyncDispose]();
+    if (this.ownDataDir) await Deno.remove(this.ownDataDir, { recursive: true });
+  }
 }
 
-/** Starts a server on 127.0.0.1, port 0, and waits for its "listening on" line. */
-export async function startServer(extraArgs: string[] = []): Promise<ChatServer> {
+/**
+ * Starts a server on 127.0.0.1 and waits for its "listening on" line. Without `dataDir` it gets
+ * a fresh data directory of its own, so tests never share state or touch the user's.
+ */
+export async function startServer(
+  options: { port?: number; dataDir?: string; args?: string[] } = {},
+): Promise<ChatServer> {
+  const ownDataDir = options.dataDir ? null : await Deno.makeTempDir({ prefix: "chat-e2e-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -153,8 +166,10 @@ export async function startServer(extraArgs: string[] = []): Promise<ChatServer>
       "--host",
       "127.0.0.1",
       "--port",
-      "0",
-      ...extraArgs,
+      String(options.port ?? 0),
+      "--data",
+      options.dataDir ?? ownDataDir!,
+      ...options.args ?? [],
     ],
     env: { NO_COLOR: "1" },
     stdin: "null",
@@ -162,6 +177,7 @@ export async function startServer(extraArgs: string[] = []): Promise<ChatServer>
     stderr: "piped",
   }).spawn();
   const server = new ChatServer(child, false);
+  server.ownDataDir = ownDataDir;
   const line = await server.stdout.waitFor((text) => text.startsWith("listening on "));
   server.port = Number(line.split(":").pop());
   return server;

@@ -30,13 +30,26 @@ const BIG_TS = 2 ** 53 - 1;
 const SAMPLES: Samples = {
   hello: [{ type: "hello", minVersion: 1, maxVersion: 3, software: "chat 0.1 \u{1f4ac}" }],
   room_query: [{ type: "room_query", room: "\u674e\u96f7" }],
-  join: [{
-    type: "join",
-    room: "ops",
-    name: "Zo\u00eb",
-    params: { salt: SALT, iterations: 600_000 },
-    keyCheck: KEY_CHECK,
-  }],
+  join: [
+    {
+      type: "join",
+      room: "ops",
+      name: "Zo\u00eb",
+      params: { salt: SALT, iterations: 600_000 },
+      keyCheck: KEY_CHECK,
+      catchup: { kind: "history", limit: 50 },
+      resumeToken: new Uint8Array(0),
+    },
+    {
+      type: "join",
+      room: "ops",
+      name: "ana",
+      params: { salt: SALT, iterations: 600_000 },
+      keyCheck: KEY_CHECK,
+      catchup: { kind: "resume", afterSeq: 2 ** 40 },
+      resumeToken: new Uint8Array(16).fill(9),
+    },
+  ],
   send: [
     { type: "send", room: "ops", id: ID, sealed: SEALED },
     { type: "send", room: "ops", id: ID, sealed: new Uint8Array(0) },
@@ -58,9 +71,27 @@ const SAMPLES: Samples = {
     { type: "room_info", room: "ops", params: { salt: SALT, iterations: 20_000_000 } },
   ],
   joined: [
-    { type: "joined", room: "ops", name: "ana", lastSeq: 0, members: ["ana"] },
-    { type: "joined", room: "ops", name: "bob", lastSeq: 99, members: ["ana", "bob", "Zo\u00eb"] },
+    {
+      type: "joined",
+      room: "ops",
+      name: "ana",
+      lastSeq: 0,
+      firstSeq: 1,
+      resumeToken: new Uint8Array(16).fill(1),
+      members: ["ana"],
+    },
+    {
+      type: "joined",
+      room: "ops",
+      name: "bob",
+      lastSeq: 99,
+      firstSeq: 40,
+      resumeToken: new Uint8Array(16).fill(2),
+      members: ["ana", "bob", "Zo\u00eb"],
+    },
   ],
+  nack: [{ type: "nack", room: "ops", id: ID, code: "storage_full", message: "Not stored" }],
+  caught_up: [{ type: "caught_up", room: "ops", lastSeq: 12 }],
   deliver: [{
     type: "deliver",
     room: "ops",
@@ -161,7 +192,7 @@ Deno.test("encodeSend() produces the same bytes as encodeMessage() of a send", (
 });
 
 Deno.test("decodeMessage() rejects an unknown frame type as unknown_frame", () => {
-  for (const type of [0x00, 0x0a, 0x3f, 0x40, 0x4a, 0x7f, 0x80, 0xff]) {
+  for (const type of [0x00, 0x0a, 0x3f, 0x40, 0x4c, 0x7f, 0x80, 0xff]) {
     assert.throws(
       () => decodeMessage(new Uint8Array([type, 0, 0])),
       isProtocolError("unknown_frame"),

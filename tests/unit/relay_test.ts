@@ -5,177 +5,32 @@
  */
 import assert from "node:assert/strict";
 import {
-  type ClientMessage,
-  decodeMessage,
   encodeMessage,
-  KEY_CHECK_BYTES,
   MAX_FRAME_BYTES,
-  type Message,
-  MESSAGE_ID_BYTES,
   MIN_ITERATIONS,
   PROTOCOL_VERSION,
-  type RoomParams,
   SALT_BYTES,
 } from "../../protocol.ts";
-import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, IDLE_TIMEOUT_MS, Relay } from "../../relay/relay.ts";
-import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
-
-/** Longest a test waits for a frame that should already be on its way. */
-const READ_TIMEOUT_MS = 2_000;
-
-const PARAMS: RoomParams = {
-  salt: Uint8Array.from({ length: SALT_BYTES }, (_, i) => i + 1),
-  iterations: MIN_ITERATIONS,
-};
-const KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x11);
-const OTHER_KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x22);
-
-type MessageOf<Type extends Message["type"]> = Extract<Message, { type: Type }>;
-
-/** One client as the test drives it, and the relay's `accept()` of the other end. */
-class Peer implements AsyncDisposable {
-  /** The test's end. */
-  readonly conn: MemoryConnection;
-  /** The end the relay serves. */
-  readonly server: MemoryConnection;
-  /** Settles when the relay is done with this connection. */
-  readonly accepted: Promise<void>;
-  readonly #frames: AsyncIterator<Uint8Array>;
-
-  constructor(relay: Relay, options: { maxQueueBytes?: number } = {}) {
-    [this.conn, this.server] = memoryPair({ ...options, labels: ["test", "relay"] });
-    this.accepted = relay.accept(this.server);
-    this.#frames = this.conn.frames()[Symbol.asyncIterator]();
-  }
-
-  /** Sends one message to the relay. */
-  send(message: ClientMessage): void {
-    assert.ok(this.conn.send(encodeMessage(message)), `could not send ${message.type}`);
-  }
-
-  /** The next message from the relay, or null when it closed the connection. */
-  async read(): Promise<Message | null> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`No frame from the relay within ${READ_TIMEOUT_MS} ms`)),
-        READ_TIMEOUT_MS,
-      );
-    });
-    try {
-      const result = await Promise.race([this.#frames.next(), timeout]);
-      return result.done ? null : decodeMessage(result.value);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The next message, which must be of `type`. */
-  async expect<Type extends Message["type"]>(type: Type): Promise<MessageOf<Type>> {
-    const message = await this.read();
-    assert.ok(message !== null, `expected ${type}, but the relay closed the connection`);
-    assert.equal(message.type, type, `expected ${type}, got ${JSON.stringify(message)}`);
-    return message as MessageOf<Type>;
-  }
-
-  /** The next message must be an error frame with this code and fatality. */
-  async expectError(code: string, fatal: boolean): Promise<MessageOf<"error">> {
-    const error = await this.expect("error");
-    assert.equal(error.code, code, error.message);
-    assert.equal(error.fatal, fatal);
-    return error;
-  }
-
-  /** The relay must close the connection now, with nothing more to read. */
-  async expectClosed(): Promise<void> {
-    const message = await this.read();
-    assert.equal(message, null, `expected the end, got ${JSON.stringify(message)}`);
-    await this.accepted;
-  }
-
-  /** A fatal error with `code` and then the end of the connection. */
-  async expectFatal(code: string): Promise<void> {
-    await this.expectError(code, true);
-    await this.expectClosed();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.conn.close();
-    await this.accepted;
-  }
-}
-
-/** Connects and completes the handshake. */
-async function greeted(relay: Relay, options: { maxQueueBytes?: number } = {}): Promise<Peer> {
-  const peer = new Peer(relay, options);
-  peer.send({
-    type: "hello",
-    minVersion: PROTOCOL_VERSION,
-    maxVersion: PROTOCOL_VERSION,
-    software: "test",
-  });
-  await peer.expect("welcome");
-  return peer;
-}
-
-function join(peer: Peer, name: string, options: { room?: string; keyCheck?: Uint8Array } = {}) {
-  peer.send({
-    type: "join",
-    room: options.room ?? "ops",
-    name,
-    params: PARAMS,
-    keyCheck: options.keyCheck ?? KEY_CHECK,
-  });
-}
-
-/** Connects, greets and joins "ops" under `name`. */
-async function member(
-  relay: Relay,
-  name: string,
-  options: { maxQueueBytes?: number } = {},
-): Promise<Peer> {
-  const peer = await greeted(relay, options);
-  join(peer, name);
-  await peer.expect("joined");
-  return peer;
-}
-
-function messageId(n: number): Uint8Array {
-  return new Uint8Array(MESSAGE_ID_BYTES).fill(n);
-}
-
-function sealedBytes(length: number, seed: number): Uint8Array {
-  return Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
-}
-
-/** `from` sends a message to "ops"; `to` must receive it and `from` must get the ack. */
-async function exchange(from: Peer, to: Peer, n: number): Promise<void> {
-  const id = messageId(n);
-  const sealed = sealedBytes(40, n);
-  from.send({ type: "send", room: "ops", id, sealed });
-  const deliver = await to.expect("deliver");
-  assert.deepEqual(deliver.id, id);
-  assert.deepEqual(deliver.sealed, sealed);
-  const ack = await from.expect("ack");
-  assert.equal(ack.seq, deliver.seq);
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, IDLE_TIMEOUT_MS } from "../../relay/relay.ts";
+import {
+  exchange,
+  greeted,
+  join,
+  KEY_CHECK,
+  member,
+  messageId,
+  newRelay,
+  OTHER_KEY_CHECK,
+  PARAMS,
+  Peer,
+  prng,
+  sealedBytes,
+} from "./relay_harness.ts";
 
 // ---- handshake ----
 
 Deno.test("Relay.accept() answers hello with welcome", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = new Peer(relay);
   peer.send({ type: "hello", minVersion: 1, maxVersion: 5, software: "test" });
   assert.deepEqual(await peer.expect("welcome"), {
@@ -188,35 +43,35 @@ Deno.test("Relay.accept() answers hello with welcome", async () => {
 });
 
 Deno.test("Relay.accept() ends a connection whose versions exclude its own with version_mismatch", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = new Peer(relay);
   peer.send({ type: "hello", minVersion: PROTOCOL_VERSION + 1, maxVersion: 9, software: "test" });
   await peer.expectFatal("version_mismatch");
 });
 
 Deno.test("Relay.accept() ends a connection that sends a frame before hello with unexpected_frame", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = new Peer(relay);
   peer.send({ type: "room_query", room: "ops" });
   await peer.expectFatal("unexpected_frame");
 });
 
 Deno.test("Relay.accept() ends a connection that says hello twice with unexpected_frame", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({ type: "hello", minVersion: 1, maxVersion: 1, software: "test" });
   await peer.expectFatal("unexpected_frame");
 });
 
 Deno.test("Relay.accept() ends a connection that sends a server frame with unexpected_frame", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   assert.ok(peer.conn.send(encodeMessage({ type: "left", room: "ops" })));
   await peer.expectFatal("unexpected_frame");
 });
 
 Deno.test("Relay.accept() settles when the client closes", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   const peer = await greeted(relay);
   assert.equal(relay.connectionCount, 1);
   await peer.conn.close();
@@ -227,7 +82,7 @@ Deno.test("Relay.accept() settles when the client closes", async () => {
 // ---- rooms ----
 
 Deno.test("Relay answers room_query for a new room with null params", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({ type: "room_query", room: "ops" });
   assert.deepEqual(await peer.expect("room_info"), {
@@ -238,7 +93,7 @@ Deno.test("Relay answers room_query for a new room with null params", async () =
 });
 
 Deno.test("Relay answers room_query for an existing room with its creator's params", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using _ana = await member(relay, "ana");
   await using bob = await greeted(relay);
   bob.send({ type: "room_query", room: "OPS" });
@@ -250,42 +105,50 @@ Deno.test("Relay answers room_query for an existing room with its creator's para
 });
 
 Deno.test("Relay answers room_query for an invalid room name with invalid_room", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({ type: "room_query", room: "a room" });
   await peer.expectError("invalid_room", false);
 });
 
 Deno.test("Relay creates a room on the first join", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await greeted(relay);
   join(ana, "ana");
-  assert.deepEqual(await ana.expect("joined"), {
+  const joined = await ana.expect("joined");
+  assert.equal(joined.resumeToken.length, 16);
+  assert.deepEqual({ ...joined, resumeToken: null }, {
     type: "joined",
     room: "ops",
     name: "ana",
     lastSeq: 0,
+    firstSeq: 1,
+    resumeToken: null,
     members: ["ana"],
   });
 });
 
 Deno.test("Relay lets a second member with the same key check join and lists the members", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using _ana = await member(relay, "ana");
   await using bob = await greeted(relay);
   join(bob, "bob");
-  assert.deepEqual(await bob.expect("joined"), {
+  const joined = await bob.expect("joined");
+  assert.equal(joined.resumeToken.length, 16);
+  assert.deepEqual({ ...joined, resumeToken: null }, {
     type: "joined",
     room: "ops",
     name: "bob",
     lastSeq: 0,
+    firstSeq: 1,
+    resumeToken: null,
     members: ["ana", "bob"],
   });
 });
 
 Deno.test("Relay tells members when someone joins", async () => {
   let fakeNow = 1_000_000;
-  const relay = new Relay({ now: () => fakeNow });
+  const relay = newRelay({ now: () => fakeNow });
   await using ana = await member(relay, "ana");
   fakeNow += 5;
   await using _bob = await member(relay, "bob");
@@ -300,7 +163,7 @@ Deno.test("Relay tells members when someone joins", async () => {
 });
 
 Deno.test("Relay refuses a wrong key check with wrong_passphrase and keeps the connection", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using _ana = await member(relay, "ana");
   await using bob = await greeted(relay);
   join(bob, "bob", { keyCheck: OTHER_KEY_CHECK });
@@ -311,7 +174,7 @@ Deno.test("Relay refuses a wrong key check with wrong_passphrase and keeps the c
 });
 
 Deno.test("Relay refuses a name that differs from a member's only in case with name_taken", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using _ana = await member(relay, "ana");
   await using other = await greeted(relay);
   join(other, "ANA");
@@ -321,7 +184,7 @@ Deno.test("Relay refuses a name that differs from a member's only in case with n
 });
 
 Deno.test("Relay refuses an invalid name with invalid_name", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   for (const name of ["ana bob", "\x1b[31mred", "a\u202Eb", ""]) {
     join(peer, name);
@@ -330,14 +193,14 @@ Deno.test("Relay refuses an invalid name with invalid_name", async () => {
 });
 
 Deno.test("Relay refuses an invalid room name with invalid_room", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   join(peer, "ana", { room: "-ops" });
   await peer.expectError("invalid_room", false);
 });
 
 Deno.test("Relay refuses room params below MIN_ITERATIONS with weak_room_params", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({
     type: "join",
@@ -345,12 +208,14 @@ Deno.test("Relay refuses room params below MIN_ITERATIONS with weak_room_params"
     name: "ana",
     params: { salt: PARAMS.salt, iterations: MIN_ITERATIONS - 1 },
     keyCheck: KEY_CHECK,
+    catchup: { kind: "history", limit: 0 },
+    resumeToken: new Uint8Array(0),
   });
   await peer.expectError("weak_room_params", false);
 });
 
 Deno.test("Relay refuses a join with other params than the room's with room_changed", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using _ana = await member(relay, "ana");
   await using bob = await greeted(relay);
   bob.send({
@@ -359,19 +224,21 @@ Deno.test("Relay refuses a join with other params than the room's with room_chan
     name: "bob",
     params: { salt: new Uint8Array(SALT_BYTES), iterations: MIN_ITERATIONS },
     keyCheck: KEY_CHECK,
+    catchup: { kind: "history", limit: 0 },
+    resumeToken: new Uint8Array(0),
   });
   await bob.expectError("room_changed", false);
 });
 
 Deno.test("Relay refuses a second join of the same room with already_joined", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   join(ana, "ana2");
   await ana.expectError("already_joined", false);
 });
 
 Deno.test("Relay answers who with the member list", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using _bob = await member(relay, "bob");
   await ana.expect("presence");
@@ -384,7 +251,7 @@ Deno.test("Relay answers who with the member list", async () => {
 });
 
 Deno.test("Relay answers ping with a pong carrying the same token", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({ type: "ping", token: 2 ** 40 + 3 });
   assert.deepEqual(await peer.expect("pong"), { type: "pong", token: 2 ** 40 + 3 });
@@ -394,7 +261,7 @@ Deno.test("Relay answers ping with a pong carrying the same token", async () => 
 
 Deno.test("Relay delivers a sent message to the others and acks it to the sender", async () => {
   let fakeNow = 1_700_000_000_000;
-  const relay = new Relay({ now: () => fakeNow });
+  const relay = newRelay({ now: () => fakeNow });
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await ana.expect("presence");
@@ -415,28 +282,48 @@ Deno.test("Relay delivers a sent message to the others and acks it to the sender
 });
 
 Deno.test("Relay numbers a room's messages 1, 2, 3 whoever sends them", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await ana.expect("presence");
   const seqs: number[] = [];
   for (const [from, to] of [[ana, bob], [bob, ana], [ana, bob]] as const) {
-    from.send({ type: "send", room: "ops", id: messageId(1), sealed: sealedBytes(8, 1) });
+    const id = messageId(seqs.length + 1);
+    from.send({ type: "send", room: "ops", id, sealed: sealedBytes(8, 1) });
     seqs.push((await to.expect("deliver")).seq);
     await from.expect("ack");
   }
   assert.deepEqual(seqs, [1, 2, 3]);
 });
 
+Deno.test("Relay acknowledges a repeated message id again without storing or delivering it twice", async () => {
+  const relay = newRelay();
+  await using ana = await member(relay, "ana");
+  await using bob = await member(relay, "bob");
+  await ana.expect("presence");
+  const id = messageId(7);
+  ana.send({ type: "send", room: "ops", id, sealed: sealedBytes(8, 1) });
+  ana.send({ type: "send", room: "ops", id, sealed: sealedBytes(8, 1) });
+  const first = await ana.expect("ack");
+  const second = await ana.expect("ack");
+  assert.equal(first.seq, 1);
+  assert.deepEqual(second, first, "a retry within the same commit");
+  ana.send({ type: "send", room: "ops", id, sealed: sealedBytes(8, 1) });
+  assert.deepEqual(await ana.expect("ack"), first, "a retry after the commit");
+  assert.equal((await bob.expect("deliver")).seq, 1);
+  ana.send({ type: "send", room: "ops", id: messageId(8), sealed: sealedBytes(8, 2) });
+  assert.equal((await bob.expect("deliver")).seq, 2, "the retries were not delivered");
+});
+
 Deno.test("Relay refuses a send to a room the sender is not in with not_joined", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({ type: "send", room: "ops", id: messageId(1), sealed: sealedBytes(8, 1) });
   await peer.expectError("not_joined", false);
 });
 
 Deno.test("Relay tells the others when a member leaves", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await ana.expect("presence");
@@ -451,7 +338,7 @@ Deno.test("Relay tells the others when a member leaves", async () => {
 });
 
 Deno.test("Relay tells the others when a member disconnects", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   const bob = await member(relay, "bob");
   await ana.expect("presence");
@@ -462,7 +349,7 @@ Deno.test("Relay tells the others when a member disconnects", async () => {
 });
 
 Deno.test("Relay ends a connection that says bye and tells the others it quit", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await ana.expect("presence");
@@ -483,7 +370,7 @@ async function assertOnlyOffenderEnds(
   misbehave: (offender: Peer) => void,
   codes: readonly string[],
 ): Promise<void> {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await using eve = await member(relay, "eve");
@@ -551,7 +438,7 @@ Deno.test("Relay ends only the connection that sends a malformed frame", async (
 
 Deno.test("Relay.sweep() ends a connection with no hello after the handshake deadline", async () => {
   let fakeNow = 50_000;
-  const relay = new Relay({ now: () => fakeNow });
+  const relay = newRelay({ now: () => fakeNow });
   await using peer = new Peer(relay);
   fakeNow += HANDSHAKE_TIMEOUT_MS;
   relay.sweep();
@@ -564,7 +451,7 @@ Deno.test("Relay.sweep() ends a connection with no hello after the handshake dea
 
 Deno.test("Relay.sweep() keeps a greeted connection past the handshake deadline", async () => {
   let fakeNow = 50_000;
-  const relay = new Relay({ now: () => fakeNow });
+  const relay = newRelay({ now: () => fakeNow });
   await using peer = await greeted(relay);
   fakeNow += HANDSHAKE_TIMEOUT_MS + 1;
   relay.sweep();
@@ -575,7 +462,7 @@ Deno.test("Relay.sweep() keeps a greeted connection past the handshake deadline"
 
 Deno.test("Relay.sweep() ends a member silent past the idle timeout and tells the others", async () => {
   let fakeNow = 50_000;
-  const relay = new Relay({ now: () => fakeNow });
+  const relay = newRelay({ now: () => fakeNow });
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await ana.expect("presence");
@@ -595,7 +482,7 @@ Deno.test("Relay.sweep() ends a member silent past the idle timeout and tells th
 
 Deno.test("Relay options override the handshake and idle deadlines", async () => {
   let fakeNow = 0;
-  const relay = new Relay({ now: () => fakeNow, handshakeTimeoutMs: 10, idleTimeoutMs: 100 });
+  const relay = newRelay({ now: () => fakeNow, handshakeTimeoutMs: 10, idleTimeoutMs: 100 });
   await using silent = new Peer(relay);
   await using idle = await greeted(relay);
   fakeNow = 11;
@@ -609,7 +496,7 @@ Deno.test("Relay options override the handshake and idle deadlines", async () =>
 // ---- bounded queues ----
 
 Deno.test("Relay disconnects a member whose queue is full as a slow consumer", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   // Room for three deliveries of 300 sealed bytes and not a fourth.
@@ -643,7 +530,7 @@ Deno.test("Relay disconnects a member whose queue is full as a slow consumer", a
 // ---- shutdown ----
 
 Deno.test("Relay.shutdown() sends every member a fatal server_shutdown error", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await using ana = await member(relay, "ana");
   await using bob = await member(relay, "bob");
   await using lurker = await greeted(relay);
@@ -666,7 +553,7 @@ Deno.test("Relay.shutdown() sends every member a fatal server_shutdown error", a
 });
 
 Deno.test("Relay.accept() after shutdown() refuses with server_shutdown", async () => {
-  const relay = new Relay();
+  const relay = newRelay();
   await relay.shutdown();
   await using peer = new Peer(relay);
   await peer.expectFatal("server_shutdown");

@@ -1,0 +1,433 @@
+/**
+ * A member's stay in one room across connections: sealing and opening messages, the outbox of
+ * messages not yet acknowledged, and reconnecting with backoff when the link drops, resuming from
+ * the last sequence number seen so the member gets exactly what it missed, once. It knows nothing
+ * about terminals; whoever drives it receives `SessionEvent`s.
+ */
+import { messageAad, newMessageId, open, type RoomKey, seal } from "../crypto.ts";
+import {
+  type BodyKind,
+  decodeBody,
+  type Deliver,
+  encodeBody,
+  type Joined,
+  PROTOCOL_VERSION,
+  type RoomParams,
+} from "../protocol.ts";
+import type { FrameConnection } from "../transport/types.ts";
+import { ClientConnection, type Unprompted } from "./connection.ts";
+import { ChatError } from "./errors.ts";
+
+/** What happens in the room, for a user interface to show. */
+export type SessionEvent =
+  | {
+    type: "message";
+    room: string;
+    from: string;
+    text: string;
+    kind: BodyKind;
+    seq: number;
+    ts: number;
+    id: string;
+    /** Said before this member joined, replayed from the relay's storage. */
+    history: boolean;
+  }
+  | { type: "join"; room: string; from: string; ts: number }
+  | { type: "leave"; room: string; from: string; ts: number; reason: string }
+  | { type: "ack"; room: string; id: string; seq: number; ts: number }
+  | { type: "error"; code: string; message: string; room?: string }
+  | { type: "disconnected"; room: string; reason: string }
+  | { type: "reconnected"; room: string }
+  | { type: "gap"; room: string; missed: number };
+
+/** A message the relay has acknowledged: its id, and the sequence number and time it assigned. */
+export interface SentMessage {
+  id: string;
+  seq: number;
+  ts: number;
+}
+
+/** How reconnecting paces itself. */
+export interface ReconnectPolicy {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** Give up when no attempt has succeeded for this long. */
+  giveUpMs: number;
+}
+
+/** Default pacing: 0.5 s doubling to 15 s, with jitter, for up to 10 minutes. */
+export const DEFAULT_RECONNECT: ReconnectPolicy = {
+  firstDelayMs: 500,
+  maxDelayMs: 15_000,
+  giveUpMs: 10 * 60_000,
+};
+/** Wait before sending again a message the relay could not store. */
+const NOT_STORED_RETRY_MS = 5_000;
+/** Message ids remembered to drop duplicates. */
+const SEEN_IDS = 8_192;
+/** Refusals that reconnecting cannot fix. */
+const FINAL_CODES = new Set([
+  "wrong_passphrase",
+  "name_taken",
+  "invalid_name",
+  "invalid_room",
+  "version_mismatch",
+  "room_changed",
+  "replaced",
+]);
+
+/** Everything a session needs to start, once the first join has succeeded. */
+export interface SessionStart {
+  connection: ClientConnection;
+  joined: Joined;
+  key: RoomKey;
+  params: RoomParams;
+  software: string;
+  /** Opens a new connection to the relay, for reconnecting. */
+  dial(): Promise<FrameConnection>;
+  reconnect?: ReconnectPolicy;
+}
+
+interface Outgoing {
+  id: Uint8Array;
+  sealed: Uint8Array;
+  resolve(sent: SentMessage): void;
+  reject(error: Error): void;
+}
+
+/** One member in one room, over as many connections as it takes. */
+export class ChatSession {
+  readonly room: string;
+  readonly name: string;
+  readonly #key: RoomKey;
+  readonly #params: RoomParams;
+  readonly #software: string;
+  readonly #dial: () => Promise<FrameConnection>;
+  readonly #policy: ReconnectPolicy;
+  readonly #outbox = new Map<string, Outgoing>();
+  readonly #seen = new Set<string>();
+  readonly #ended = Promise.withResolvers<Error | null>();
+  readonly #caughtUp = Promise.withResolvers<void>();
+  #connection: ClientConnection | null;
+  #token: Uint8Array;
+  #lastSeq: number;
+  #historyThrough: number;
+  #sealing: Promise<unknown> = Promise.resolve();
+  #inbound: Promise<void> = Promise.resolve();
+  #quitting = false;
+  #listener: (event: SessionEvent) => void = () => {};
+
+  private constructor(start: SessionStart) {
+    this.room = start.joined.room;
+    this.name = start.joined.name;
+    this.#key = start.key;
+    this.#params = start.params;
+    this.#software = start.software;
+    this.#dial = start.dial;
+    this.#policy = start.reconnect ?? DEFAULT_RECONNECT;
+    this.#connection = start.connection;
+    this.#token = start.joined.resumeToken.slice();
+    this.#lastSeq = start.joined.lastSeq;
+    this.#historyThrough = start.joined.lastSeq;
+  }
+
+  /**
+   * Takes over a connection that has just joined. Messages the relay sent in the meantime were
+   * buffered by `router` and are handled now, in order.
+   */
+  static adopt(start: SessionStart, router: MessageRouter): ChatSession {
+    const session = new ChatSession(start);
+    router.deliverTo((message) => session.#receive(message));
+    session.#watch(start.connection);
+    return session;
+  }
+
+  /** Where events go; set it before anything can happen. */
+  set listener(listener: (event: SessionEvent) => void) {
+    this.#listener = listener;
+  }
+
+  /** Resolves when the session is over: null after `quit`, else why it had to stop. */
+  get ended(): Promise<Error | null> {
+    return this.#ended.promise;
+  }
+
+  /** Resolves once the history asked for at join has been received and shown. */
+  get caughtUp(): Promise<void> {
+    return this.#caughtUp.promise;
+  }
+
+  /** Messages sent and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.#outbox.size;
+  }
+
+  /**
+   * Seals and sends a message; resolves once the relay has stored it, across reconnects if need
+   * be. Messages leave in the order `send` was called.
+   */
+  send(text: string, kind: BodyKind = "text"): Promise<SentMessage> {
+    const sealed = this.#sealing.then(async () => {
+      const id = newMessageId();
+      const aad = messageAad({ version: PROTOCOL_VERSION, room: this.room, sender: this.name, id });
+      const body = encodeBody({ kind, sentAt: Date.now(), text });
+      return { id, sealed: await seal(this.#key.messageKey, body, aad) };
+    });
+    this.#sealing = sealed.catch(() => {});
+    return sealed.then(({ id, sealed }) =>
+      new Promise<SentMessage>((resolve, reject) => {
+        if (this.#quitting) return reject(new ChatError("closed", "The session has ended"));
+        this.#outbox.set(toHex(id), { id, sealed, resolve, reject });
+        this.#connection?.sendSealed(this.room, id, sealed);
+      })
+    );
+  }
+
+  /** The room's members, as the relay knows them. */
+  async who(): Promise<string[]> {
+    if (!this.#connection) throw new ChatError("disconnected", "Not connected right now");
+    return await this.#connection.who(this.room);
+  }
+
+  /** Leaves the room and closes. Unacknowledged messages are abandoned. */
+  async quit(): Promise<void> {
+    this.#quitting = true;
+    const connection = this.#connection;
+    this.#connection = null;
+    await connection?.quit([this.room]);
+    this.#finish(null);
+  }
+
+  #watch(connection: ClientConnection): void {
+    connection.closed.then((failure) => {
+      if (this.#quitting || this.#connection !== connection) return;
+      this.#connection = null;
+      const error = failure ?? new ChatError("disconnected", "The connection closed");
+      if (error instanceof ChatError && FINAL_CODES.has(error.code)) return this.#finish(error);
+      this.#emit({ type: "disconnected", room: this.room, reason: error.message });
+      this.#reconnect(error);
+    });
+  }
+
+  async #reconnect(cause: Error): Promise<void> {
+    const started = Date.now();
+    let lastError = cause;
+    for (let attempt = 0; !this.#quitting; attempt++) {
+      if (Date.now() - started > this.#policy.giveUpMs) {
+        const minutes = Math.round(this.#policy.giveUpMs / 60_000);
+        return this.#finish(
+          new ChatError(
+            "unreachable",
+            `Could not reconnect for ${minutes} minutes (${lastError.message})`,
+          ),
+        );
+      }
+      const ceiling = Math.min(this.#policy.maxDelayMs, this.#policy.firstDelayMs * 2 ** attempt);
+      await delay(ceiling / 2 + Math.random() * ceiling / 2);
+      if (this.#quitting) return;
+      try {
+        await this.#rejoin();
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        if (lastError instanceof ChatError && FINAL_CODES.has(lastError.code)) {
+          return this.#finish(lastError);
+        }
+      }
+    }
+  }
+
+  async #rejoin(): Promise<void> {
+    const router = new MessageRouter();
+    const connection = new ClientConnection(await this.#dial(), router.receive);
+    try {
+      await connection.hello(this.#software);
+      const info = await connection.queryRoom(this.room);
+      if (info.params && !sameParams(info.params, this.#params)) {
+        throw new ChatError(
+          "room_changed",
+          `Room "${this.room}" was recreated with another passphrase salt; join it again`,
+        );
+      }
+      const joined = await connection.join({
+        room: this.room,
+        name: this.name,
+        params: this.#params,
+        keyCheck: this.#key.keyCheck,
+        catchup: { kind: "resume", afterSeq: this.#lastSeq },
+        resumeToken: this.#token,
+      });
+      this.#token = joined.resumeToken.slice();
+      this.#connection = connection;
+      this.#emit({ type: "reconnected", room: this.room });
+      if (joined.firstSeq > this.#lastSeq + 1 && this.#lastSeq > 0) {
+        this.#emit({ type: "gap", room: this.room, missed: joined.firstSeq - this.#lastSeq - 1 });
+      }
+      router.deliverTo((message) => this.#receive(message));
+      for (const outgoing of this.#outbox.values()) {
+        connection.sendSealed(this.room, outgoing.id, outgoing.sealed);
+      }
+      this.#watch(connection);
+    } catch (error) {
+      await connection.abort();
+      throw error;
+    }
+  }
+
+  #receive(message: Unprompted): void {
+    // One chain for everything that arrives, so decryption never reorders what is shown.
+    this.#inbound = this.#inbound.then(() => this.#handle(message)).catch((error) => {
+      this.#emit({ type: "error", code: "internal", message: String(error) });
+    });
+  }
+
+  async #handle(message: Unprompted): Promise<void> {
+    switch (message.type) {
+      case "deliver":
+        return await this.#deliver(message);
+      case "ack":
+        this.#acknowledge(toHex(message.id), message.seq, message.ts);
+        return;
+      case "nack": {
+        const idHex = toHex(message.id);
+        const outgoing = this.#outbox.get(idHex);
+        if (!outgoing) return;
+        this.#emit({
+          type: "error",
+          code: message.code,
+          message: message.message,
+          room: this.room,
+        });
+        setTimeout(() => {
+          if (this.#outbox.has(idHex)) {
+            this.#connection?.sendSealed(this.room, outgoing.id, outgoing.sealed);
+          }
+        }, NOT_STORED_RETRY_MS);
+        return;
+      }
+      case "presence":
+        if (message.event === "join") {
+          this.#emit({ type: "join", room: message.room, from: message.name, ts: message.ts });
+        } else {
+          this.#emit({
+            type: "leave",
+            room: message.room,
+            from: message.name,
+            ts: message.ts,
+            reason: message.reason,
+          });
+        }
+        return;
+      case "caught_up":
+        this.#historyThrough = 0;
+        this.#caughtUp.resolve();
+        return;
+      case "error":
+        this.#emit({
+          type: "error",
+          code: message.code,
+          message: message.message,
+          room: message.room,
+        });
+        return;
+    }
+  }
+
+  async #deliver(message: Deliver): Promise<void> {
+    const idHex = toHex(message.id);
+    if (message.seq > this.#lastSeq) this.#lastSeq = message.seq;
+    if (this.#outbox.has(idHex)) {
+      // Our own message, stored before an acknowledgement could reach us: replayed on resume.
+      return this.#acknowledge(idHex, message.seq, message.ts);
+    }
+    if (this.#seen.has(idHex)) return;
+    this.#remember(idHex);
+    try {
+      const aad = messageAad({
+        version: PROTOCOL_VERSION,
+        room: this.room,
+        sender: message.from,
+        id: message.id,
+      });
+      const body = decodeBody(await open(this.#key.messageKey, message.sealed, aad));
+      this.#emit({
+        type: "message",
+        room: this.room,
+        from: message.from,
+        text: body.text,
+        kind: body.kind,
+        seq: message.seq,
+        ts: message.ts,
+        id: idHex,
+        history: message.seq > 0 && message.seq <= this.#historyThrough,
+      });
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      this.#emit({
+        type: "error",
+        code: "unreadable",
+        room: this.room,
+        message: `Could not read message #${message.seq} from ${message.from}: ${error.message}`,
+      });
+    }
+  }
+
+  #acknowledge(idHex: string, seq: number, ts: number): void {
+    if (seq > this.#lastSeq) this.#lastSeq = seq;
+    const outgoing = this.#outbox.get(idHex);
+    if (!outgoing) return;
+    this.#outbox.delete(idHex);
+    this.#remember(idHex);
+    this.#emit({ type: "ack", room: this.room, id: idHex, seq, ts });
+    outgoing.resolve({ id: idHex, seq, ts });
+  }
+
+  #remember(idHex: string): void {
+    this.#seen.add(idHex);
+    if (this.#seen.size > SEEN_IDS) this.#seen.delete(this.#seen.values().next().value!);
+  }
+
+  #finish(failure: Error | null): void {
+    this.#quitting = true;
+    const error = failure ?? new ChatError("closed", "The session has ended");
+    for (const outgoing of this.#outbox.values()) outgoing.reject(error);
+    this.#outbox.clear();
+    this.#ended.resolve(failure);
+  }
+
+  #emit(event: SessionEvent): void {
+    this.#listener(event);
+  }
+}
+
+/**
+ * Holds what a new connection receives before its session is ready for it, then hands it over
+ * in order. Pass `router.receive` as the connection's message handler.
+ */
+export class MessageRouter {
+  #buffer: Unprompted[] = [];
+  #target: ((message: Unprompted) => void) | null = null;
+
+  readonly receive = (message: Unprompted): void => {
+    if (this.#target) this.#target(message);
+    else this.#buffer.push(message);
+  };
+
+  deliverTo(target: (message: Unprompted) => void): void {
+    this.#target = target;
+    for (const message of this.#buffer.splice(0)) target(message);
+  }
+}
+
+function sameParams(a: RoomParams, b: RoomParams): boolean {
+  return a.iterations === b.iterations && toHex(a.salt) === toHex(b.salt);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Lower-case hex of some bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,83 @@
+/**
+ * What the relay keeps durably: rooms (their parameters and sequence counters), sealed messages,
+ * and name reservations. The relay depends on this interface only; `storage/` implements it.
+ * Everything here is ciphertext or metadata the relay already sees.
+ */
+import type { RoomParams } from "../protocol.ts";
+
+/** A room as stored. */
+export interface StoredRoom {
+  /** The room's name as its creator spelled it. */
+  name: string;
+  params: RoomParams;
+  keyCheck: Uint8Array;
+  /** Highest sequence number ever assigned and stored in the room (0 when none). */
+  lastSeq: number;
+}
+
+/** A sealed message as stored and replayed. */
+export interface StoredMessage {
+  seq: number;
+  ts: number;
+  from: string;
+  id: Uint8Array;
+  sealed: Uint8Array;
+}
+
+/** A message to store, with the room it belongs to. */
+export interface MessageRecord extends StoredMessage {
+  /** The room's canonical name. */
+  room: string;
+}
+
+/** A name held for a member who dropped without leaving, so it can come back as itself. */
+export interface Reservation {
+  room: string;
+  name: string;
+  token: Uint8Array;
+  expiresAt: number;
+}
+
+/** How long and how much the store keeps. */
+export interface Retention {
+  /** Messages kept per room, newest first; older ones are pruned. */
+  maxMessagesPerRoom: number;
+  /** Messages older than this many milliseconds are pruned; Infinity keeps them by count only. */
+  maxAgeMs: number;
+}
+
+/** Thrown by `appendMessages` when the storage is full: nothing of the batch was stored. */
+export class StorageFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StorageFullError";
+  }
+}
+
+/** Durable storage for the relay. Every method is synchronous and atomic. */
+export interface RelayStore {
+  /** Every room, with its last sequence number. */
+  loadRooms(): StoredRoom[];
+  /** Records a new room (lastSeq 0). */
+  createRoom(room: Omit<StoredRoom, "lastSeq">): void;
+  /**
+   * Stores a batch in one transaction and advances each room's last sequence number. Throws
+   * `StorageFullError` (storing nothing) when the disk or the configured size limit is full.
+   */
+  appendMessages(messages: readonly MessageRecord[]): void;
+  /** The stored message with this id in the room, if it is still kept. */
+  findMessage(room: string, id: Uint8Array): { seq: number; ts: number } | null;
+  /** Up to `limit` messages with seq > `afterSeq`, in sequence order. */
+  readMessages(room: string, afterSeq: number, limit: number): StoredMessage[];
+  /** The oldest kept sequence number, or lastSeq + 1 when the room keeps none. */
+  firstSeq(room: string): number;
+  /** Deletes what retention no longer allows; returns how many messages went. */
+  prune(now: number, retention: Retention): number;
+  /** Every unexpired reservation. */
+  loadReservations(now: number): Reservation[];
+  /** Creates or replaces the reservation for (room, name). */
+  saveReservation(reservation: Reservation): void;
+  /** Removes the reservation for (room, name), if any. */
+  deleteReservation(room: string, name: string): void;
+  close(): void;
+}
