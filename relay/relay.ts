@@ -75,6 +75,7 @@ export class Relay {
       software: options.software ?? "chat",
       store: this.#store,
       holdMs,
+      retainCount: this.#retention.maxMessagesPerRoom,
       now,
       log,
       findRoom: (name) => this.#rooms.get(foldName(name)),

@@ -32,6 +32,8 @@ export interface RelayContext {
   readonly store: RelayStore;
   /** How long a dropped member's name stays held for it. */
   readonly holdMs: number;
+  /** Messages kept per room: older ones are never replayed, even before pruning removes them. */
+  readonly retainCount: number;
   now(): number;
   log(line: string): void;
   findRoom(name: string): Room<Membership> | undefined;
@@ -272,12 +274,16 @@ export class Session {
     });
     this.#memberships.set(foldName(room.name), membership);
     this.#context.log(`${this.conn.peer} joined "${room.name}" as ${name}`);
+    const firstSeq = Math.max(
+      this.#context.store.firstSeq(room.name),
+      room.committedSeq - this.#context.retainCount + 1,
+    );
     this.reply({
       type: "joined",
       room: room.name,
       name,
       lastSeq: room.committedSeq,
-      firstSeq: this.#context.store.firstSeq(room.name),
+      firstSeq,
       resumeToken: token,
       members: room.memberNames(),
     });
@@ -289,7 +295,7 @@ export class Session {
       ts: this.#context.now(),
       reason: "",
     });
-    this.#catchUp(membership, join.catchup);
+    this.#catchUp(membership, join.catchup, firstSeq);
   }
 
   /**
@@ -321,11 +327,12 @@ export class Session {
     return true;
   }
 
-  #catchUp(membership: Membership, catchup: Catchup): void {
+  #catchUp(membership: Membership, catchup: Catchup, firstSeq: number): void {
     const room = membership.room;
-    const afterSeq = catchup.kind === "resume"
+    const wanted = catchup.kind === "resume"
       ? catchup.afterSeq
       : Math.max(0, room.committedSeq - catchup.limit);
+    const afterSeq = Math.max(wanted, firstSeq - 1);
     replay(membership, afterSeq, this.#context.store, () => {
       membership.live = true;
       this.reply({ type: "caught_up", room: room.name, lastSeq: room.committedSeq });

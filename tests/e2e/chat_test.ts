@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { PROTOCOL_VERSION } from "../../protocol.ts";
-import { joinClient, RawPeer, RecordingProxy, spawnChat, startServer } from "./harness.ts";
+import { joinClient, RawPeer, spawnChat, startServer } from "./harness.ts";
+import { TestProxy } from "./proxy.ts";
 
 Deno.test("join: three members exchange messages and see joins and leaves", async () => {
   await using server = await startServer();
@@ -146,7 +147,7 @@ Deno.test("join: neither the wire nor the server's log carries plaintext or the 
   const secret = "the eagle lands at midnight";
   const passphrase = "plum orbit canvas lantern";
   await using server = await startServer();
-  await using proxy = new RecordingProxy(server.port);
+  await using proxy = new TestProxy(server.port);
   await using ana = await joinClient(proxy.port, "ana", { passphrase, room: "ops" });
   await using bob = await joinClient(proxy.port, "bob", { passphrase, room: "ops" });
   await ana.writeLine(secret);

@@ -200,6 +200,18 @@ export class ChatClient extends ChatProcess {
     return JSON.parse(line);
   }
 
+  /** Waits until `count` events matching `predicate` have been printed. */
+  async count(predicate: (event: JsonEvent) => boolean, count: number, ms = 10_000) {
+    let seen = 0;
+    await this.stdout.waitFor((text) => {
+      try {
+        return predicate(JSON.parse(text)) && ++seen >= count;
+      } catch {
+        return false;
+      }
+    }, ms);
+  }
+
   /** Every JSON event printed so far. */
   events(): JsonEvent[] {
     return this.stdout.lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
@@ -210,7 +222,7 @@ export class ChatClient extends ChatProcess {
 export async function joinClient(
   port: number,
   name: string,
-  options: { room?: string; passphrase?: string; waitReady?: boolean } = {},
+  options: { room?: string; passphrase?: string; waitReady?: boolean; args?: string[] } = {},
 ): Promise<ChatClient> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -224,6 +236,7 @@ export async function joinClient(
       "--room",
       options.room ?? "lobby",
       "--json",
+      ...options.args ?? [],
     ],
     env: { NO_COLOR: "1", CHAT_PASSPHRASE: options.passphrase ?? "correct horse battery staple" },
     stdin: "piped",
@@ -290,78 +303,5 @@ export class RawPeer implements Disposable {
     } catch {
       // Closed by the server already.
     }
-  }
-}
-
-/** A TCP proxy in front of the server that records every byte in both directions. */
-export class RecordingProxy implements AsyncDisposable {
-  readonly #listener: Deno.TcpListener;
-  readonly #chunks: Uint8Array[] = [];
-  readonly #pumps: Promise<void>[] = [];
-  readonly #conns = new Set<Deno.TcpConn>();
-  readonly #accepting: Promise<void>;
-
-  constructor(targetPort: number) {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#accepting = this.#accept(targetPort);
-  }
-
-  get port(): number {
-    return (this.#listener.addr as Deno.NetAddr).port;
-  }
-
-  /** Everything that crossed the proxy, in both directions. */
-  recorded(): Uint8Array {
-    const total = this.#chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    const all = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      all.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return all;
-  }
-
-  async #accept(targetPort: number): Promise<void> {
-    try {
-      for await (const client of this.#listener) {
-        const upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
-        this.#conns.add(client);
-        this.#conns.add(upstream);
-        this.#pumps.push(this.#pump(client, upstream), this.#pump(upstream, client));
-      }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
-  }
-
-  async #pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
-    const buffer = new Uint8Array(65536);
-    try {
-      while (true) {
-        const count = await from.read(buffer);
-        if (count === null) break;
-        const chunk = buffer.slice(0, count);
-        this.#chunks.push(chunk);
-        let written = 0;
-        while (written < count) written += await to.write(chunk.subarray(written));
-      }
-      await to.closeWrite();
-    } catch {
-      // One side went away; the other pump sees it too.
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.#listener.close();
-    await this.#accepting;
-    for (const conn of this.#conns) {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    }
-    await Promise.all(this.#pumps);
   }
 }
