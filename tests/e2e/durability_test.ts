@@ -163,3 +163,31 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
+
+Deno.test("serve: with storage full, messages are relayed but not acknowledged, and senders are told", async () => {
+  await using server = await startServer({ args: ["--max-storage-mb", "1"] });
+  await using reader = await joinClient(server.port, "reader", { args: ["--no-history"] });
+  await using writer = await joinClient(server.port, "writer", { args: ["--no-history"] });
+  const lines = 120;
+  for (let n = 1; n <= lines; n++) {
+    await writer.writeLine(`${String(n).padStart(3, "0")} ${"x".repeat(12_000)}`);
+  }
+  const refusal = await writer.event((event) => event.code === "storage_full", 30_000);
+  assert.match(String(refusal.message), /Not stored/);
+  await reader.count(isMessage, lines, 30_000);
+  const received = reader.events().filter(isMessage);
+  assert.equal(new Set(received.map((event) => event.id)).size, lines, "each shown once");
+  const unsequenced = received.filter((event) => event.seq === 0).length;
+  const acked = writer.events().filter((event) => event.type === "ack").length;
+  console.log(
+    `storage full: sent ${lines}, acknowledged ${acked}, relayed unstored ${unsequenced}`,
+  );
+  assert.ok(acked > 0 && unsequenced > 0 && acked + unsequenced === lines);
+  assert.match(server.stdout.text, /storage refused messages/);
+
+  await using newcomer = await joinClient(server.port, "newcomer", { args: ["--history", "500"] });
+  await newcomer.count(isMessage, acked, 20_000);
+  const stored = newcomer.events().filter(isMessage);
+  assert.equal(stored.length, acked, "exactly the acknowledged messages were stored");
+  assert.ok(stored.every((event) => event.history === true));
+});
