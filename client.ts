@@ -3,13 +3,22 @@
  * joins, and hands over to the interactive terminal or to line mode. From then on a `ChatSession`
  * keeps the member in the room across dropped connections.
  */
-import { DEFAULT_ITERATIONS, deriveRoomKey, newSalt, type RoomKey } from "./crypto.ts";
+import {
+  DEFAULT_ITERATIONS,
+  deriveRoomKey,
+  keyFingerprint,
+  newSalt,
+  type RoomKey,
+} from "./crypto.ts";
 import type { Joined, RoomParams } from "./protocol.ts";
 import { ClientConnection } from "./client/connection.ts";
+import { loadOrCreateIdentity } from "./client/identity.ts";
+import { KnownKeys } from "./client/known_keys.ts";
 import { ChatError } from "./client/errors.ts";
 import { lineRenderer, runLineMode } from "./client/line_mode.ts";
 import type { OutputEvent, ReadyEvent } from "./client/render.ts";
-import { ChatSession, MessageRouter } from "./client/session.ts";
+import { ChatSession } from "./client/session.ts";
+import { MessageRouter } from "./client/message_router.ts";
 import { weakPassphraseWarning } from "./client/strength.ts";
 import { Interactive } from "./client/tui.ts";
 import { PromptCancelled, promptHidden } from "./terminal/prompt.ts";
@@ -40,12 +49,16 @@ export interface JoinOptions {
   interactive: boolean;
   color: boolean;
   software: string;
+  /** Where the identity key and the keys of others are kept. */
+  configDir: string;
   out(line: string): void;
   err(line: string): void;
 }
 
 /** Joins a room and talks until the user leaves or input ends. Resolves with the exit code. */
 export async function join(options: JoinOptions): Promise<number> {
+  const { identity, created: newIdentity } = await loadOrCreateIdentity(options.configDir);
+  const knownKeys = await KnownKeys.load(options.configDir);
   const dial = async () => new StreamConnection(await connect(options.host, options.port));
   const router = new MessageRouter();
   const connection = new ClientConnection(await dial(), router.receive);
@@ -57,10 +70,15 @@ export async function join(options: JoinOptions): Promise<number> {
     await connection.abort();
     throw error;
   }
-  const session = ChatSession.adopt(
-    { connection, dial, software: options.software, ...entered },
-    router,
-  );
+  const session = ChatSession.adopt({
+    connection,
+    dial,
+    software: options.software,
+    identity,
+    knownKeys,
+    server: `${options.host}:${options.port}`,
+    ...entered,
+  }, router);
   const ready: ReadyEvent = {
     type: "ready",
     room: entered.joined.room,
@@ -68,6 +86,8 @@ export async function join(options: JoinOptions): Promise<number> {
     members: entered.joined.members,
     fingerprint: entered.key.fingerprint,
     created: entered.created,
+    identity: await keyFingerprint(identity.publicKey),
+    newIdentity,
   };
   let show: (event: OutputEvent) => void;
   if (options.interactive) {

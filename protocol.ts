@@ -12,11 +12,4 @@ export {
   nameProblem,
   normalizeName,
 } from "./protocol/names.ts";
-export {
-  type Body,
-  type BodyKind,
-  decodeBody,
-  encodeBody,
-  MAX_TEXT_BYTES,
-  textBytes,
-} from "./protocol/body.ts";
+export * from "./protocol/body.ts";

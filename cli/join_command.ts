@@ -4,6 +4,8 @@ import { join, type PassphraseSource } from "../client.ts";
 import { nameProblem, normalizeName } from "../protocol.ts";
 import { parseHostPort, parseOrThrow } from "./parse.ts";
 import { JOIN_USAGE, UsageError, VERSION } from "./usage.ts";
+import { defaultConfigDir } from "../storage/data_dir.ts";
+import { ChatError } from "../client/errors.ts";
 
 /** The port `chat serve` listens on by default. */
 export const DEFAULT_PORT = 7777;
@@ -61,6 +63,12 @@ export async function joinCommand(
   const stdinIsTerminal = Deno.stdin.isTerminal();
   const passphrase = passphraseSource(values["passphrase-file"], stdinIsTerminal);
   const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
+  let configDir: string;
+  try {
+    configDir = defaultConfigDir((variable) => Deno.env.get(variable), Deno.build.os);
+  } catch (error) {
+    throw new ChatError("config", error instanceof Error ? error.message : String(error));
+  }
   return await join({
     host,
     port,
@@ -72,6 +80,7 @@ export async function joinCommand(
     interactive: stdinIsTerminal && Deno.stdout.isTerminal() && !values.json,
     color: !noColor && Deno.stdout.isTerminal(),
     software: `chat/${VERSION}`,
+    configDir,
     out,
     err,
   });

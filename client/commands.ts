@@ -12,6 +12,12 @@ export interface CommandContext {
   who(): void;
   /** Leaves the room and exits. */
   quit(): void;
+  /** Shows the identity key `name` signs with. */
+  whois(name: string): void;
+  /** Shows the code this user and `name` compare out of band. */
+  verify(name: string): void;
+  /** Accepts the new key `name` signs with. */
+  trust(name: string): void;
   /** Shows a line to the user only. */
   notice(text: string): void;
 }
@@ -58,6 +64,30 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: "whois",
+    usage: "/whois NAME",
+    help: "show the identity key NAME signs with",
+    run(args, context) {
+      withName(args, "/whois NAME", context, (name) => context.whois(name));
+    },
+  },
+  {
+    name: "verify",
+    usage: "/verify NAME",
+    help: "show a code to compare with NAME in person or by phone",
+    run(args, context) {
+      withName(args, "/verify NAME", context, (name) => context.verify(name));
+    },
+  },
+  {
+    name: "trust",
+    usage: "/trust NAME",
+    help: "accept NAME's new identity key after a warning",
+    run(args, context) {
+      withName(args, "/trust NAME", context, (name) => context.trust(name));
+    },
+  },
+  {
     name: "quit",
     usage: "/quit",
     help: "leave the room and exit (also Ctrl-D)",
@@ -66,6 +96,17 @@ export const COMMANDS: readonly Command[] = [
     },
   },
 ];
+
+function withName(
+  args: string,
+  usage: string,
+  context: CommandContext,
+  run: (name: string) => void,
+): void {
+  const name = args.trim();
+  if (name === "" || /\s/.test(name)) context.notice(`Usage: ${usage}`);
+  else run(name);
+}
 
 /** A line the user typed, understood. */
 export type ParsedInput =

@@ -5,7 +5,8 @@
  */
 import { MAX_TEXT_BYTES, textBytes } from "../protocol.ts";
 import { createStyle } from "../terminal/colors.ts";
-import type { ChatSession, SentMessage } from "./session.ts";
+import type { SentMessage } from "./events.ts";
+import type { ChatSession } from "./session.ts";
 import { ChatError } from "./errors.ts";
 import { humanLines, jsonLine, type OutputEvent } from "./render.ts";
 

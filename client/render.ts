@@ -4,7 +4,7 @@
  */
 import { sanitizeForTerminal, sanitizeLines } from "../terminal/sanitize.ts";
 import type { Style } from "../terminal/colors.ts";
-import type { SessionEvent } from "./session.ts";
+import type { SessionEvent } from "./events.ts";
 
 /** The event that starts every session's output: the client has joined. */
 export interface ReadyEvent {
@@ -14,10 +14,20 @@ export interface ReadyEvent {
   members: string[];
   fingerprint: string;
   created: boolean;
+  /** Fingerprint of this user's identity key. */
+  identity: string;
+  /** Whether the identity key was made just now, on this first run. */
+  newIdentity: boolean;
 }
 
 /** Anything the client reports. */
 export type OutputEvent = SessionEvent | ReadyEvent;
+
+/** What marks a message whose sender is in doubt; nothing for trusted ones. */
+const TRUST_MARKERS: Record<string, string | undefined> = {
+  changed: "[KEY CHANGED]",
+  bad_signature: "[UNVERIFIED]",
+};
 
 /** One JSON line for an event, in the documented shape. */
 export function jsonLine(event: OutputEvent): string {
@@ -46,10 +56,29 @@ export function humanLines(event: OutputEvent, style: Style): string[] {
             }`,
         ),
         style.dim(`Room key fingerprint ${event.fingerprint}: compare it with the others`),
+        style.dim(
+          `Your identity key ${event.identity}${
+            event.newIdentity ? " (new: made for you just now)" : ""
+          }`,
+        ),
       ];
     case "message": {
       const lines = messageLines(event.ts, event.from, event.text, event.kind === "action", style);
-      return event.history ? lines.map((line) => style.dim(`[history] ${line}`)) : lines;
+      const marker = TRUST_MARKERS[event.trust];
+      const marked = marker ? lines.map((line) => `${style.error(marker)} ${line}`) : lines;
+      return event.history ? marked.map((line) => style.dim(`[history] ${line}`)) : marked;
+    }
+    case "key_changed": {
+      const name = sanitizeForTerminal(event.from);
+      return [
+        style.error(
+          `!!! WARNING: ${name} is signing with a different identity key than before ` +
+            `(was ${event.previous}, now ${event.key}). Someone else may be using the name.`,
+        ),
+        style.error(
+          `!!! Ask ${name} in person: /verify ${name}; if they really changed keys, /trust ${name}`,
+        ),
+      ];
     }
     case "disconnected":
       return [style.error(`! Connection lost (${event.reason}); reconnecting…`)];

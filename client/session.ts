@@ -4,48 +4,16 @@
  * the last sequence number seen so the member gets exactly what it missed, once. It knows nothing
  * about terminals; whoever drives it receives `SessionEvent`s.
  */
-import { messageAad, newMessageId, open, type RoomKey, seal } from "../crypto.ts";
-import {
-  type BodyKind,
-  decodeBody,
-  type Deliver,
-  encodeBody,
-  type Joined,
-  PROTOCOL_VERSION,
-  type RoomParams,
-} from "../protocol.ts";
+import { type Identity, keyFingerprint, type RoomKey } from "../crypto.ts";
+import type { BodyKind, Deliver, Joined, RoomParams } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
 import { ClientConnection, type Unprompted } from "./connection.ts";
+import { openMessage, sealMessage } from "./envelope.ts";
 import { ChatError } from "./errors.ts";
-
-/** What happens in the room, for a user interface to show. */
-export type SessionEvent =
-  | {
-    type: "message";
-    room: string;
-    from: string;
-    text: string;
-    kind: BodyKind;
-    seq: number;
-    ts: number;
-    id: string;
-    /** Said before this member joined, replayed from the relay's storage. */
-    history: boolean;
-  }
-  | { type: "join"; room: string; from: string; ts: number }
-  | { type: "leave"; room: string; from: string; ts: number; reason: string }
-  | { type: "ack"; room: string; id: string; seq: number; ts: number }
-  | { type: "error"; code: string; message: string; room?: string }
-  | { type: "disconnected"; room: string; reason: string }
-  | { type: "reconnected"; room: string }
-  | { type: "gap"; room: string; missed: number };
-
-/** A message the relay has acknowledged: its id, and the sequence number and time it assigned. */
-export interface SentMessage {
-  id: string;
-  seq: number;
-  ts: number;
-}
+import type { SentMessage, SessionEvent } from "./events.ts";
+import { KeyTrust } from "./key_trust.ts";
+import { MessageRouter } from "./message_router.ts";
+import type { KnownKeys } from "./known_keys.ts";
 
 /** How reconnecting paces itself. */
 export interface ReconnectPolicy {
@@ -83,6 +51,10 @@ export interface SessionStart {
   key: RoomKey;
   params: RoomParams;
   software: string;
+  identity: Identity;
+  knownKeys: KnownKeys;
+  /** The server as the user named it, so keys are remembered per server. */
+  server: string;
   /** Opens a new connection to the relay, for reconnecting. */
   dial(): Promise<FrameConnection>;
   reconnect?: ReconnectPolicy;
@@ -104,6 +76,8 @@ export class ChatSession {
   readonly #software: string;
   readonly #dial: () => Promise<FrameConnection>;
   readonly #policy: ReconnectPolicy;
+  readonly #identity: Identity;
+  readonly #keys: KeyTrust;
   readonly #outbox = new Map<string, Outgoing>();
   readonly #seen = new Set<string>();
   readonly #ended = Promise.withResolvers<Error | null>();
@@ -124,6 +98,17 @@ export class ChatSession {
     this.#params = start.params;
     this.#software = start.software;
     this.#dial = start.dial;
+    this.#identity = start.identity;
+    this.#keys = new KeyTrust({
+      identity: start.identity,
+      known: start.knownKeys,
+      server: start.server,
+      room: start.joined.room,
+      me: start.joined.name,
+      onChange: (change) => this.#emit({ type: "key_changed", room: this.room, ...change }),
+      onSaveError: (error) =>
+        this.#emit({ type: "error", code: "known_keys", message: `Cannot save keys: ${error}` }),
+    });
     this.#policy = start.reconnect ?? DEFAULT_RECONNECT;
     this.#connection = start.connection;
     this.#token = start.joined.resumeToken.slice();
@@ -167,12 +152,14 @@ export class ChatSession {
    * be. Messages leave in the order `send` was called.
    */
   send(text: string, kind: BodyKind = "text"): Promise<SentMessage> {
-    const sealed = this.#sealing.then(async () => {
-      const id = newMessageId();
-      const aad = messageAad({ version: PROTOCOL_VERSION, room: this.room, sender: this.name, id });
-      const body = encodeBody({ kind, sentAt: Date.now(), text });
-      return { id, sealed: await seal(this.#key.messageKey, body, aad) };
-    });
+    const sealed = this.#sealing.then(() =>
+      sealMessage(this.#key.messageKey, this.#identity, {
+        room: this.room,
+        sender: this.name,
+        text,
+        kind,
+      })
+    );
     this.#sealing = sealed.catch(() => {});
     return sealed.then(({ id, sealed }) =>
       new Promise<SentMessage>((resolve, reject) => {
@@ -187,6 +174,21 @@ export class ChatSession {
   async who(): Promise<string[]> {
     if (!this.#connection) throw new ChatError("disconnected", "Not connected right now");
     return await this.#connection.who(this.room);
+  }
+
+  /** The key `name` signs with, for /whois. */
+  whois(name: string): Promise<{ key: string; remembered: string | null } | null> {
+    return this.#keys.whois(name);
+  }
+
+  /** The safety number to compare with `name`, for /verify. */
+  verify(name: string): Promise<string | null> {
+    return this.#keys.verify(name);
+  }
+
+  /** Accepts `name`'s new key, for /trust. */
+  trust(name: string): Promise<boolean> {
+    return this.#keys.trust(name);
   }
 
   /** Leaves the room and closes. Unacknowledged messages are abandoned. */
@@ -343,13 +345,13 @@ export class ChatSession {
     if (this.#seen.has(idHex)) return;
     this.#remember(idHex);
     try {
-      const aad = messageAad({
-        version: PROTOCOL_VERSION,
+      const { body, genuine } = await openMessage(this.#key.messageKey, {
+        ...message,
         room: this.room,
-        sender: message.from,
-        id: message.id,
       });
-      const body = decodeBody(await open(this.#key.messageKey, message.sealed, aad));
+      const trust = genuine
+        ? await this.#keys.judge(message.from, body.publicKey)
+        : "bad_signature";
       this.#emit({
         type: "message",
         room: this.room,
@@ -360,6 +362,8 @@ export class ChatSession {
         ts: message.ts,
         id: idHex,
         history: message.seq > 0 && message.seq <= this.#historyThrough,
+        trust,
+        key: await keyFingerprint(body.publicKey),
       });
     } catch (error) {
       if (!(error instanceof Error)) throw error;
@@ -397,25 +401,6 @@ export class ChatSession {
 
   #emit(event: SessionEvent): void {
     this.#listener(event);
-  }
-}
-
-/**
- * Holds what a new connection receives before its session is ready for it, then hands it over
- * in order. Pass `router.receive` as the connection's message handler.
- */
-export class MessageRouter {
-  #buffer: Unprompted[] = [];
-  #target: ((message: Unprompted) => void) | null = null;
-
-  readonly receive = (message: Unprompted): void => {
-    if (this.#target) this.#target(message);
-    else this.#buffer.push(message);
-  };
-
-  deliverTo(target: (message: Unprompted) => void): void {
-    this.#target = target;
-    for (const message of this.#buffer.splice(0)) target(message);
   }
 }
 

@@ -92,6 +92,36 @@ export class Interactive {
       },
       quit: () => this.#quit(),
       notice: (text) => this.#notice(text),
+      whois: (name) => {
+        const shown = sanitizeForTerminal(name);
+        this.#session.whois(name).then((found) => {
+          if (!found) return this.#notice(`No signed message from ${shown} seen yet`);
+          const pinned = found.remembered === null || found.remembered === found.key
+            ? "the key remembered for this name"
+            : `NOT the key remembered for this name (${found.remembered})`;
+          this.#notice(`${shown} signs with key ${found.key}: ${pinned}`);
+        });
+      },
+      verify: (name) => {
+        const shown = sanitizeForTerminal(name);
+        this.#session.verify(name).then((code) => {
+          if (!code) return this.#notice(`No signed message from ${shown} seen yet`);
+          this.#notice(`Safety number with ${shown}: ${code}`);
+          this.#notice(
+            `Read it to ${shown} in person or by phone; if yours match, no one sits between you`,
+          );
+        });
+      },
+      trust: (name) => {
+        const shown = sanitizeForTerminal(name);
+        this.#session.trust(name).then(
+          (trusted) =>
+            this.#notice(
+              trusted ? `${shown}'s current key is now trusted` : `No key seen for ${shown} yet`,
+            ),
+          (error) => this.#notice(`Cannot save: ${error.message}`),
+        );
+      },
     };
   }
 

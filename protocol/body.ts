@@ -1,12 +1,20 @@
 /**
  * The plaintext inside a sealed message: what only members can read. Encoded compactly so that
- * a browser client can share it: kind (u8), the sender's clock in milliseconds (u64), UTF-8 text.
+ * a browser client can share it:
+ * kind (u8) || sent_at (u64 ms, the sender's clock) || public key (32) || signature (64) || text.
+ * The signature (crypto.ts `signContent`) is the sender's Ed25519 identity key over the room,
+ * sender, message id, kind, time and text; the relay never sees it.
  */
 import { ProtocolError } from "./errors.ts";
 import { WireReader } from "./wire.ts";
 
 /** Longest message text, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 16 * 1024;
+/** Bytes of the sender's public key inside a body. */
+export const BODY_PUBLIC_KEY_BYTES = 32;
+/** Bytes of the signature inside a body. */
+export const BODY_SIGNATURE_BYTES = 64;
+const HEADER_BYTES = 9 + BODY_PUBLIC_KEY_BYTES + BODY_SIGNATURE_BYTES;
 
 /** A chat line, or an action written with /me. */
 export type BodyKind = "text" | "action";
@@ -16,9 +24,12 @@ export interface Body {
   kind: BodyKind;
   sentAt: number;
   text: string;
+  publicKey: Uint8Array;
+  signature: Uint8Array;
 }
 
-const KIND_CODES: Record<BodyKind, number> = { text: 1, action: 2 };
+/** The wire code of each kind, also what the signature covers. */
+export const BODY_KIND_CODES: Readonly<Record<BodyKind, number>> = { text: 1, action: 2 };
 const utf8 = new TextEncoder();
 
 /** Encodes a body for sealing; text over the limit is a caller's bug. */
@@ -26,16 +37,24 @@ export function encodeBody(body: Body): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(body.sentAt) || body.sentAt < 0) {
     throw new RangeError(`sentAt must be a non-negative integer, got ${body.sentAt}`);
   }
+  if (
+    body.publicKey.length !== BODY_PUBLIC_KEY_BYTES ||
+    body.signature.length !== BODY_SIGNATURE_BYTES
+  ) {
+    throw new RangeError("A body needs a 32-byte public key and a 64-byte signature");
+  }
   const text = utf8.encode(body.text);
   if (text.length > MAX_TEXT_BYTES) {
     throw new RangeError(`Message text is ${text.length} bytes; the limit is ${MAX_TEXT_BYTES}`);
   }
-  const bytes = new Uint8Array(9 + text.length);
+  const bytes = new Uint8Array(HEADER_BYTES + text.length);
   const view = new DataView(bytes.buffer);
-  view.setUint8(0, KIND_CODES[body.kind]);
+  view.setUint8(0, BODY_KIND_CODES[body.kind]);
   view.setUint32(1, Math.floor(body.sentAt / 2 ** 32));
   view.setUint32(5, body.sentAt % 2 ** 32);
-  bytes.set(text, 9);
+  bytes.set(body.publicKey, 9);
+  bytes.set(body.signature, 9 + BODY_PUBLIC_KEY_BYTES);
+  bytes.set(text, HEADER_BYTES);
   return bytes;
 }
 
@@ -43,15 +62,22 @@ export function encodeBody(body: Body): Uint8Array<ArrayBuffer> {
 export function decodeBody(bytes: Uint8Array): Body {
   const reader = new WireReader(bytes);
   const code = reader.u8();
-  const kind = code === KIND_CODES.text ? "text" : code === KIND_CODES.action ? "action" : null;
+  const kind = code === BODY_KIND_CODES.text
+    ? "text"
+    : code === BODY_KIND_CODES.action
+    ? "action"
+    : null;
   if (kind === null) throw new ProtocolError("bad_frame", `Unknown message kind ${code}`);
   const sentAt = reader.u64();
+  const publicKey = reader.fixed(BODY_PUBLIC_KEY_BYTES);
+  const signature = reader.fixed(BODY_SIGNATURE_BYTES);
   const textBytes = reader.rest();
   if (textBytes.length > MAX_TEXT_BYTES) {
     throw new ProtocolError("bad_frame", "Message text is over the size limit");
   }
   try {
-    return { kind, sentAt, text: new TextDecoder("utf-8", { fatal: true }).decode(textBytes) };
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(textBytes);
+    return { kind, sentAt, text, publicKey, signature };
   } catch {
     throw new ProtocolError("bad_frame", "Message text is not valid UTF-8");
   }

@@ -39,6 +39,29 @@ export function defaultDataDir(
   return posix.join(home, ".local", "share", APP_DIR_NAME);
 }
 
+/** The platform's per-user config directory for chat: identity key, known hosts and keys. */
+export function defaultConfigDir(
+  env: (name: string) => string | undefined,
+  os: typeof Deno.build.os,
+): string {
+  const get = (name: string): string | undefined => env(name) || undefined;
+  if (os === "windows") {
+    const base = get("APPDATA") ?? get("LOCALAPPDATA");
+    if (base === undefined) throw noConfigHome("APPDATA");
+    return win32.join(base, APP_DIR_NAME);
+  }
+  if (os === "darwin") {
+    const home = get("HOME");
+    if (home === undefined) throw noConfigHome("HOME");
+    return posix.join(home, "Library", "Application Support", APP_DIR_NAME);
+  }
+  const xdg = get("XDG_CONFIG_HOME");
+  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, APP_DIR_NAME);
+  const home = get("HOME");
+  if (home === undefined) throw noConfigHome("HOME (or XDG_CONFIG_HOME)");
+  return posix.join(home, ".config", APP_DIR_NAME);
+}
+
 /** The data file inside `dataDir`, or ":memory:" when the data directory is ":memory:". */
 export function databasePath(dataDir: string): string {
   return dataDir === MEMORY_PATH ? MEMORY_PATH : join(dataDir, DATABASE_FILE_NAME);
@@ -56,4 +79,8 @@ function noHome(variables: string): Error {
   return new Error(
     `Cannot find a directory for the relay's data: ${variables} is not set; set it or pass --data DIR`,
   );
+}
+
+function noConfigHome(variables: string): Error {
+  return new Error(`Cannot find a directory for chat's settings and keys: ${variables} is not set`);
 }

@@ -1,10 +1,11 @@
 /**
  * The relay's durable store on SQLite (`node:sqlite`, built into Deno): rooms, sealed messages and
- * name reservations in one file. It owns the schema, the refusal of files that are not ours, and
- * turning "disk full" into `StorageFullError`. It must not know what a message says (it only ever
+ * name reservations in one file. It owns the statements that read and write them, the connection's
+ * settings, and turning "disk full" into `StorageFullError`; the schema and the refusal of files
+ * that are not ours live in `sqlite_schema.ts`. It must not know what a message says (it only ever
  * holds ciphertext) nor when the relay prunes or why it assigns the sequence numbers it does.
  */
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { foldName } from "../protocol.ts";
 import {
   type MessageRecord,
@@ -15,12 +16,21 @@ import {
   type StoredMessage,
   type StoredRoom,
 } from "../relay/store.ts";
+import {
+  describe,
+  ensureSchema,
+  errcode,
+  int,
+  type Row,
+  StorageOpenError,
+  validateExisting,
+} from "./sqlite_schema.ts";
+
+// Re-exported so callers keep importing the whole storage API from this one module.
+export { SCHEMA_VERSION, StorageOpenError, type StorageOpenErrorCode } from "./sqlite_schema.ts";
 
 /** The path that keeps the store in memory, writing nothing to disk. */
 export const MEMORY_PATH = ":memory:";
-
-/** The schema this code reads and writes, kept in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 1;
 
 /** How long a write waits for another connection's lock; it blocks the event loop meanwhile. */
 const BUSY_TIMEOUT_MS = 2_000;
@@ -33,38 +43,8 @@ const BUSY_TIMEOUT_MS = 2_000;
  */
 const WAL_CHECKPOINT_PAGES = 16_000;
 
-// STRICT makes SQLite refuse a fractional seq or a string where bytes belong instead of storing it.
-// The ts index lets prune find old messages without reading every blob; ts grows with time, so
-// appends only touch its last page and it cost no measurable append throughput.
-const SCHEMA = `
-  CREATE TABLE rooms (
-    folded TEXT PRIMARY KEY, name TEXT NOT NULL, salt BLOB NOT NULL, iterations INTEGER NOT NULL,
-    key_check BLOB NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, created_at INTEGER
-  ) STRICT;
-  CREATE TABLE messages (
-    room TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, sender TEXT NOT NULL,
-    id BLOB NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (room, seq)
-  ) STRICT, WITHOUT ROWID;
-  CREATE UNIQUE INDEX messages_by_id ON messages (room, id);
-  CREATE INDEX messages_by_ts ON messages (ts);
-  CREATE TABLE reservations (
-    room TEXT NOT NULL, folded_name TEXT NOT NULL, name TEXT NOT NULL, token BLOB NOT NULL,
-    expires_at INTEGER NOT NULL, PRIMARY KEY (room, folded_name)
-  ) STRICT;
-  PRAGMA user_version = ${SCHEMA_VERSION};
-`;
-
-/** The columns each table must have for an existing file to count as ours. */
-const EXPECTED_COLUMNS: Readonly<Record<string, string>> = {
-  rooms: "created_at,folded,iterations,key_check,last_seq,name,salt",
-  messages: "id,room,sealed,sender,seq,ts",
-  reservations: "expires_at,folded_name,name,room,token",
-};
-
 // Primary result codes (https://sqlite.org/rescode.html); node:sqlite reports extended codes.
-const SQLITE_CORRUPT = 11;
 const SQLITE_FULL = 13;
-const SQLITE_NOTADB = 26;
 // ENOSPC on a write is SQLITE_FULL, but a quota (EDQUOT) or a failed shared-memory grow arrive as
 // these extended I/O errors; for the relay they mean the same: free space, then retry.
 const SQLITE_IOERR_WRITE = 778;
@@ -74,27 +54,6 @@ const SQLITE_IOERR_SHMSIZE = 4874;
 export interface SqliteStoreOptions {
   /** Caps the database file (the WAL's up to 64 MiB come on top); beyond it appends fail. */
   maxBytes?: number;
-}
-
-/** Why a data file was refused. */
-export type StorageOpenErrorCode =
-  | "not_a_database"
-  | "corrupt"
-  | "foreign_schema"
-  | "newer_version"
-  | "unusable";
-
-/** Thrown by `SqliteStore.open` when the data file cannot be used as a chat database. */
-export class StorageOpenError extends Error {
-  readonly code: StorageOpenErrorCode;
-  readonly path: string;
-
-  constructor(code: StorageOpenErrorCode, path: string, reason: string) {
-    super(`Cannot open the data file ${path}: ${reason}`);
-    this.name = "StorageOpenError";
-    this.code = code;
-    this.path = path;
-  }
 }
 
 /** `RelayStore` on one SQLite file (or in memory), safe across a crash of the process. */
@@ -117,7 +76,7 @@ export class SqliteStore implements RelayStore {
     }
     const memory = path === MEMORY_PATH;
     // Validate read-only first, so a file that is not ours is never turned into WAL or written.
-    if (!memory && fileExists(path)) validate(path);
+    if (!memory) validateExisting(path);
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path);
@@ -344,88 +303,11 @@ function configure(db: DatabaseSync, memory: boolean, maxBytes: number | undefin
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    if (int(db.prepare("PRAGMA user_version").get(), "user_version") === 0) db.exec(SCHEMA);
-    db.exec("COMMIT");
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
-  }
+  ensureSchema(db);
   if (maxBytes !== undefined) {
     // A real size cap, so "disk full" can be exercised; SQLite keeps it at least the current size.
     const pageSize = int(db.prepare("PRAGMA page_size").get(), "page_size");
     db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
-  }
-}
-
-/** Refuses, with a `StorageOpenError`, an existing file that is not a usable chat database. */
-function validate(path: string): void {
-  // Even a read-only connection creates -wal and -shm beside a file whose header says WAL (ours
-  // do, and so may a corrupt copy); remove the ones it made so a refused file is left as found.
-  const created = ["-wal", "-shm"].map((suffix) => path + suffix).filter((p) => !fileExists(p));
-  try {
-    inspect(path);
-  } catch (error) {
-    for (const sidecar of created.filter(fileExists)) Deno.removeSync(sidecar);
-    throw error;
-  }
-}
-
-function inspect(path: string): void {
-  const refuse = (code: StorageOpenErrorCode, reason: string, next: string) =>
-    new StorageOpenError(code, path, `${reason}; it was left untouched, ${next}`);
-  const elsewhere = "move it aside or use another data directory";
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path, { readOnly: true });
-  } catch (error) {
-    throw new StorageOpenError("unusable", path, describe(error));
-  }
-  try {
-    const version = int(db.prepare("PRAGMA user_version").get(), "user_version");
-    // quick_check(1) stops at the first problem, whose report starts with a "*** in ..." line.
-    const check = String(db.prepare("PRAGMA quick_check(1)").get()?.["quick_check"]);
-    if (check !== "ok") {
-      const problem = check.split("\n").find((line) => !line.startsWith("***")) ?? check;
-      throw refuse("corrupt", `database disk image is malformed (${problem})`, elsewhere);
-    }
-    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all();
-    if (version === 0 && tables.length === 0) return; // An empty database: ours to set up.
-    if (version > SCHEMA_VERSION) {
-      throw refuse(
-        "newer_version",
-        `it was written by a newer chat (schema ${version}, this one reads ${SCHEMA_VERSION})`,
-        "upgrade chat or use another data directory",
-      );
-    }
-    const columns = db.prepare(
-      "SELECT group_concat(name, ',') AS names FROM (SELECT name FROM pragma_table_info(?) ORDER BY name)",
-    );
-    const ours = Object.entries(EXPECTED_COLUMNS).every(([table, expected]) =>
-      columns.get(table)?.["names"] === expected
-    );
-    if (version !== SCHEMA_VERSION || !ours) {
-      throw refuse("foreign_schema", "it is a SQLite database of some other program", elsewhere);
-    }
-  } catch (error) {
-    if (error instanceof StorageOpenError) throw error;
-    const code = errcode(error) & 0xff;
-    if (code === SQLITE_NOTADB) throw refuse("not_a_database", "file is not a database", elsewhere);
-    if (code === SQLITE_CORRUPT) throw refuse("corrupt", describe(error), elsewhere);
-    throw new StorageOpenError("unusable", path, describe(error));
-  } finally {
-    db.close();
-  }
-}
-
-function fileExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw new StorageOpenError("unusable", path, describe(error));
   }
 }
 
@@ -435,25 +317,8 @@ function isFull(error: unknown): boolean {
     code === SQLITE_IOERR_SHMSIZE;
 }
 
-function errcode(error: unknown): number {
-  const code = error instanceof Error ? (error as { errcode?: unknown }).errcode : undefined;
-  return typeof code === "number" ? code : 0;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function changes(result: { changes: number | bigint }): number {
   return Number(result.changes);
-}
-
-type Row = Record<string, SQLOutputValue> | undefined;
-
-function int(row: Row, column: string): number {
-  const value = row?.[column];
-  if (typeof value !== "number") throw new TypeError(`Column ${column} is not an integer`);
-  return value;
 }
 
 function text(row: Row, column: string): string {

@@ -188,6 +188,14 @@ export type JsonEvent = Record<string, unknown> & { type: string };
 
 /** A client in line mode with --json. */
 export class ChatClient extends ChatProcess {
+  /** A config directory (identity key, known keys) made for this client alone. */
+  ownConfigHome: string | null = null;
+
+  override async [Symbol.asyncDispose](): Promise<void> {
+    await super[Symbol.asyncDispose]();
+    if (this.ownConfigHome) await Deno.remove(this.ownConfigHome, { recursive: true });
+  }
+
   /** The next JSON event matching `predicate`, searching from the start of output. */
   async event(predicate: (event: JsonEvent) => boolean, ms = 10_000): Promise<JsonEvent> {
     const line = await this.stdout.waitFor((text) => {
@@ -222,8 +230,18 @@ export class ChatClient extends ChatProcess {
 export async function joinClient(
   port: number,
   name: string,
-  options: { room?: string; passphrase?: string; waitReady?: boolean; args?: string[] } = {},
+  options: {
+    room?: string;
+    passphrase?: string;
+    waitReady?: boolean;
+    args?: string[];
+    /** XDG_CONFIG_HOME for the client: who it is. A fresh one of its own when not given. */
+    configHome?: string;
+  } = {},
 ): Promise<ChatClient> {
+  const ownConfigHome = options.configHome
+    ? null
+    : await Deno.makeTempDir({ prefix: "chat-e2e-config-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -238,12 +256,17 @@ export async function joinClient(
       "--json",
       ...options.args ?? [],
     ],
-    env: { NO_COLOR: "1", CHAT_PASSPHRASE: options.passphrase ?? "correct horse battery staple" },
+    env: {
+      NO_COLOR: "1",
+      CHAT_PASSPHRASE: options.passphrase ?? "correct horse battery staple",
+      XDG_CONFIG_HOME: options.configHome ?? ownConfigHome!,
+    },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const client = new ChatClient(child, true);
+  client.ownConfigHome = ownConfigHome;
   if (options.waitReady ?? true) await client.event((event) => event.type === "ready", 20_000);
   return client;
 }

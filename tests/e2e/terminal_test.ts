@@ -48,7 +48,12 @@ class Tmux implements AsyncDisposable {
   }
 }
 
-async function startInteractive(tmux: Tmux, port: number, name: string): Promise<void> {
+async function startInteractive(
+  tmux: Tmux,
+  port: number,
+  name: string,
+  configHome: string,
+): Promise<void> {
   const command = [
     Deno.execPath(),
     "run",
@@ -69,7 +74,7 @@ async function startInteractive(tmux: Tmux, port: number, name: string): Promise
     "100",
     "-y",
     "30",
-    `env NO_COLOR=1 ${command}`,
+    `env NO_COLOR=1 XDG_CONFIG_HOME='${configHome}' ${command}`,
   );
 }
 
@@ -77,7 +82,11 @@ Deno.test("join (terminal): the passphrase is hidden, typing survives incoming m
   await using server = await startServer();
   await using tmux = new Tmux();
   const passphrase = "velvet-anchor-quiet-meadow";
-  await startInteractive(tmux, server.port, "ana");
+  const configHome = await Deno.makeTempDir({ prefix: "chat-e2e-config-" });
+  await using _cleanup = {
+    [Symbol.asyncDispose]: () => Deno.remove(configHome, { recursive: true }),
+  };
+  await startInteractive(tmux, server.port, "ana", configHome);
   await tmux.waitForScreen((screen) => screen.includes("choose a passphrase"));
   await tmux.run("send-keys", "-t", "chat", passphrase, "Enter");
   await tmux.waitForScreen((screen) => screen.includes("Type it again"));

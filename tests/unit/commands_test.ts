@@ -8,6 +8,9 @@ function recorder() {
     who: () => calls.push("who"),
     quit: () => calls.push("quit"),
     notice: (text) => calls.push(`notice ${text}`),
+    whois: (name) => calls.push(`whois ${name}`),
+    verify: (name) => calls.push(`verify ${name}`),
+    trust: (name) => calls.push(`trust ${name}`),
   };
   return { calls, context };
 }
@@ -44,7 +47,23 @@ Deno.test("runInput() runs /who and /quit, and hints at typos", () => {
 Deno.test("runInput() /help lists every command", () => {
   const { calls, context } = recorder();
   runInput("/help", context);
-  for (const name of ["/help", "/who", "/me", "/quit", "//text"]) {
+  for (const name of ["/help", "/who", "/me", "/whois", "/verify", "/trust", "/quit", "//text"]) {
     assert.ok(calls.some((call) => call.startsWith(`notice ${name}`)), name);
   }
+});
+
+Deno.test("runInput() passes one name to /whois, /verify and /trust, and shows usage otherwise", () => {
+  const { calls, context } = recorder();
+  runInput("/whois ana", context);
+  runInput("/verify  bob ", context);
+  runInput("/trust cy", context);
+  runInput("/verify", context);
+  runInput("/trust two names", context);
+  assert.deepEqual(calls, [
+    "whois ana",
+    "verify bob",
+    "trust cy",
+    "notice Usage: /verify NAME",
+    "notice Usage: /trust NAME",
+  ]);
 });
