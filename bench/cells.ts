@@ -1,0 +1,276 @@
+/**
+ * The bench's cells: what load each one puts on the relay (full and `--quick` sizes) and which
+ * figures it reports against which target. A target is printed next to its figure; missing one is
+ * a finding, not a failure. The only verdicts are sanity markers (LOSS, DISCONNECTS, CRASH).
+ */
+import type { LoadResult } from "./load.ts";
+import type { CellLoad, CellRun } from "./run_cell.ts";
+
+/** One line of the report. */
+export interface Row {
+  metric: string;
+  value: string;
+  target: string;
+  /** "met" / "missed" against the target, "" when there is none. */
+  status: "met" | "missed" | "";
+  /** The figure as a number, for --json. */
+  raw: number | null;
+}
+
+/** A cell of the bench. */
+export interface Cell {
+  name: string;
+  description: string;
+  /** Keep messages in memory; otherwise a fresh data directory on disk. */
+  memory: boolean;
+  load(quick: boolean): CellLoad;
+  rows(load: LoadResult, quick: boolean): Row[];
+}
+
+const SECOND = 1_000;
+/** Every cell reports within this bound, joins and drain included. */
+export const CELL_DEADLINE_MS = 20 * SECOND;
+
+const base = {
+  rooms: 1,
+  window: 256,
+  ratePerSender: 0,
+  bodyBytes: 200,
+  drainMs: 5 * SECOND,
+  settleMs: 200,
+  deadlineMs: CELL_DEADLINE_MS,
+  joinConcurrency: 64,
+  joinOrder: "interleaved" as const,
+  readBufferBytes: 16 * 1024,
+};
+
+const sendSeconds = (quick: boolean) => (quick ? 1 : 10) * SECOND;
+
+/** Every cell, in the order they run. */
+export const CELLS: Cell[] = [
+  {
+    name: "ack",
+    description: "10 senders in one room, 64 unacknowledged each, 200-byte bodies, durable storage",
+    memory: false,
+    load: (quick) => ({
+      ...base,
+      membersPerRoom: 10,
+      senders: 10,
+      window: 64,
+      durationMs: sendSeconds(quick),
+    }),
+    rows: (r) => [
+      rate("acked msgs/s", r.ackedInWindow, r.windowMs, 20_000),
+      ...latency("send->ack", r.ackLatency, null),
+      ...delivery(r),
+      ...resources(r),
+    ],
+  },
+  {
+    name: "flood",
+    description: "1,000 members in one room, 10 sending flat out (window 256), 200-byte bodies",
+    memory: false,
+    load: (quick) => ({
+      ...base,
+      membersPerRoom: quick ? 100 : 1_000,
+      senders: 10,
+      durationMs: sendSeconds(quick),
+    }),
+    rows: (r) => [
+      unlessDisconnected(rate("deliveries/s", r.deliveriesInWindow, r.windowMs, 2_000_000), r),
+      rate("acked msgs/s", r.ackedInWindow, r.windowMs, null),
+      ...delivery(r),
+      ...latency("send->deliver", r.deliverLatency, null),
+      ...resources(r),
+      perConnection(r, false),
+    ],
+  },
+  {
+    name: "paced",
+    description: "1,000 members in one room, 10 senders at 10 msgs/s each (100,000 deliveries/s)",
+    memory: false,
+    load: (quick) => ({
+      ...base,
+      membersPerRoom: quick ? 100 : 1_000,
+      senders: 10,
+      ratePerSender: 10,
+      durationMs: sendSeconds(quick),
+    }),
+    rows: (r) => [
+      rate("deliveries/s", r.deliveriesInWindow, r.windowMs, null),
+      ...delivery(r),
+      ...latency("send->deliver", r.deliverLatency, 10),
+      ...resources(r),
+    ],
+  },
+  {
+    name: "latency",
+    description: "10 members in one room, 1 sender at 100 msgs/s",
+    memory: false,
+    load: (quick) => ({
+      ...base,
+      membersPerRoom: 10,
+      senders: 1,
+      ratePerSender: 100,
+      durationMs: sendSeconds(quick),
+    }),
+    rows: (r) => [
+      ...latency("send->deliver", r.deliverLatency, null),
+      ...latency("send->ack", r.ackLatency, null),
+      ...delivery(r),
+    ],
+  },
+  {
+    name: "idle",
+    description: "10,000 members joined in 100 rooms of 100, nothing sent",
+    memory: false,
+    load: (quick) => ({
+      ...base,
+      rooms: quick ? 10 : 100,
+      membersPerRoom: 100,
+      senders: 0,
+      durationMs: 0,
+      settleMs: quick ? 300 : SECOND,
+      joinConcurrency: 128,
+      readBufferBytes: 4 * 1024,
+    }),
+    rows: (r) => [
+      {
+        metric: `time to join ${r.members} members`,
+        value: r.joinMs === null ? "n/a" : `${(r.joinMs / SECOND).toFixed(2)} s`,
+        target: "<= 5 s",
+        status: r.joinMs === null ? "missed" : r.joinMs <= 5 * SECOND ? "met" : "missed",
+        raw: r.joinMs,
+      },
+      megabytes("server RSS before joins", r.server.beforeJoin?.rssKb),
+      megabytes("server RSS after joins", r.server.afterJoin?.rssKb),
+      megabytes("server peak RSS", r.server.end?.peakRssKb),
+      perConnection(r, true),
+    ],
+  },
+];
+
+function rate(metric: string, count: number, windowMs: number, target: number | null): Row {
+  const value = windowMs > 0 ? count / (windowMs / SECOND) : 0;
+  return {
+    metric,
+    value: Math.round(value).toLocaleString("en-US"),
+    target: target === null ? "" : `>= ${target.toLocaleString("en-US")}`,
+    status: target === null ? "" : value >= target ? "met" : "missed",
+    raw: value,
+  };
+}
+
+function latency(
+  what: string,
+  summary: LoadResult["ackLatency"],
+  p99TargetMs: number | null,
+): Row[] {
+  const row = (name: string, ms: number | null, target: number | null): Row => ({
+    metric: `${what} ${name}`,
+    value: ms === null ? "n/a" : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`,
+    target: target === null ? "" : `< ${target} ms`,
+    status: target === null ? "" : ms !== null && ms < target ? "met" : "missed",
+    raw: ms,
+  });
+  return [
+    row("p50", summary.p50Ms, null),
+    row("p99", summary.p99Ms, p99TargetMs),
+    row("max", summary.maxMs, null),
+  ];
+}
+
+/**
+ * A throughput row is void when the relay dropped members: fewer receivers make each message
+ * cheaper to fan out, so the figure would flatter the relay. It is shown, marked, never "met".
+ */
+function unlessDisconnected(row: Row, r: LoadResult): Row {
+  const dropped = Object.values(r.disconnected).reduce((a, b) => a + b, 0);
+  if (dropped === 0) return row;
+  return { ...row, value: `${row.value} (VOID: ${dropped} dropped)`, status: "missed" };
+}
+
+/** Delivered against expected, with LOSS when a receiver that stayed joined missed any. */
+function delivery(r: LoadResult): Row[] {
+  const rows: Row[] = [{
+    metric: "deliveries delivered / expected",
+    value: `${r.delivered.toLocaleString("en-US")} / ${r.expected.toLocaleString("en-US")}` +
+      (r.missing > 0 ? `  LOSS ${r.missing.toLocaleString("en-US")}` : ""),
+    target: "no loss",
+    status: r.missing > 0 ? "missed" : "met",
+    raw: r.missing,
+  }];
+  const dropped = Object.values(r.disconnected).reduce((a, b) => a + b, 0);
+  if (dropped > 0) {
+    rows.push({
+      metric: "members disconnected by the relay",
+      value: `DISCONNECTS ${dropped} (${JSON.stringify(r.disconnected)})`,
+      target: "0",
+      status: "missed",
+      raw: dropped,
+    });
+  }
+  return rows;
+}
+
+function resources(r: LoadResult): Row[] {
+  const serverCpu = cpu(r.server.sendStart?.cpuSeconds, r.server.end?.cpuSeconds);
+  const loadCpu = cpu(r.load.sendStart?.cpuSeconds, r.load.end?.cpuSeconds);
+  const elapsed = (r.windowMs + r.drainedMs) / SECOND;
+  const seconds = (metric: string, value: number | null): Row => ({
+    metric,
+    value: value === null ? "n/a" : `${value.toFixed(2)} s (${pct(value, elapsed)} of a core)`,
+    target: "",
+    status: "",
+    raw: value,
+  });
+  return [
+    megabytes("server peak RSS", r.server.end?.peakRssKb),
+    seconds("server CPU while sending+drain", serverCpu),
+    seconds("load CPU while sending+drain", loadCpu),
+  ];
+}
+
+function perConnection(r: LoadResult, withTarget: boolean): Row {
+  const before = r.server.beforeJoin?.rssKb;
+  const after = r.server.afterJoin?.rssKb;
+  const value = before === undefined || after === undefined || r.joined === 0
+    ? null
+    : (after - before) / r.joined;
+  return {
+    metric: "server RSS per joined connection",
+    value: value === null ? "n/a" : `${value.toFixed(1)} kB`,
+    target: withTarget ? "< 10 kB" : "",
+    status: !withTarget ? "" : value !== null && value < 10 ? "met" : "missed",
+    raw: value,
+  };
+}
+
+function megabytes(metric: string, kb: number | undefined): Row {
+  return {
+    metric,
+    value: kb === undefined ? "n/a" : `${(kb / 1024).toFixed(1)} MB`,
+    target: "",
+    status: "",
+    raw: kb ?? null,
+  };
+}
+
+function cpu(start: number | undefined, end: number | undefined): number | null {
+  return start === undefined || end === undefined ? null : end - start;
+}
+
+function pct(value: number, of: number): string {
+  return of > 0 ? `${Math.round((value / of) * 100)}%` : "n/a";
+}
+
+/** The rows for a cell that produced no load result. */
+export function failedRows(run: CellRun): Row[] {
+  return [{
+    metric: "run",
+    value: `FAILED: ${run.loadError ?? "unknown"}`,
+    target: "",
+    status: "missed",
+    raw: null,
+  }];
+}

@@ -1,0 +1,241 @@
+/**
+ * One simulated member for the load process: a raw TCP connection speaking the real protocol
+ * (hello, join, send; frames built with `encodeMessage`/`encodeSend`, read with
+ * `decodeMessage`), which counts what the relay delivers and times acknowledgements.
+ *
+ * Deliveries are the hot path: a 1,000-member flood brings millions of them a second to one
+ * process, which must not be the bottleneck. `FrameDecoder` copies every frame into a fresh array
+ * (a profile of the load put 30 % of its time there), so frames are split in place in the reused
+ * read buffer instead. A `deliver` frame is read for only the two fields the bench needs (its seq
+ * and the send time in the first 8 bytes of the fake sealed body) and `presence` only counted,
+ * where `decodeMessage` would decode strings. The first deliver on each connection is also fully
+ * decoded and compared, so a change to the frame layout shows up as `decode_mismatch`, not as
+ * bad numbers.
+ */
+import {
+  decodeMessage,
+  encodeMessage,
+  FrameType,
+  KEY_CHECK_BYTES,
+  LENGTH_PREFIX_BYTES,
+  MAX_FRAME_BYTES,
+  MESSAGE_ID_BYTES,
+  ProtocolError,
+  SALT_BYTES,
+} from "../protocol.ts";
+import { coalesce, readF64, readU32 } from "./bytes.ts";
+import type { Histogram } from "./histogram.ts";
+import type { RandomPool, Sender } from "./sender.ts";
+
+/** PBKDF2 iterations the bench's rooms claim; the relay stores them without deriving anything. */
+export const BENCH_ITERATIONS = 1_200_000;
+const SALT = new Uint8Array(SALT_BYTES).fill(7);
+const KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(9);
+const TWO_TO_32 = 2 ** 32;
+
+/** What all connections of one load process share: clock, histograms and counters. */
+export interface LoadShared {
+  readonly ackLatency: Histogram;
+  readonly deliverLatency: Histogram;
+  /** performance.now() after which deliveries no longer count as "in the window". */
+  windowEndsAt: number;
+  deliveriesInWindow: number;
+  errors: Record<string, number>;
+  presenceFrames: number;
+  ids: RandomPool;
+}
+
+/** One member: connects, joins, then reads until closed. */
+export class LoadConn {
+  readonly room: string;
+  readonly name: string;
+  readonly shared: LoadShared;
+  readonly #conn: Deno.TcpConn;
+  readonly #readBufferBytes: number;
+  readonly #caughtUp = Promise.withResolvers<void>();
+  #queue: Uint8Array[] = [];
+  #writing = false;
+  /** Deliveries of stored (sequenced) messages, and of unstored ones (seq 0). */
+  delivered = 0;
+  unsequenced = 0;
+  /** Deliveries whose seq was not above the previous one. */
+  outOfOrder = 0;
+  #lastSeq = 0;
+  #checkedLayout = false;
+  closedByServer = false;
+  closeCode = "";
+  sender: Sender | null = null;
+
+  private constructor(conn: Deno.TcpConn, room: string, name: string, options: ConnOptions) {
+    this.#conn = conn;
+    this.room = room;
+    this.name = name;
+    this.shared = options.shared;
+    this.#readBufferBytes = options.readBufferBytes;
+  }
+
+  /** Connects and joins; resolves once the member is live (caught up). */
+  static async join(port: number, room: string, name: string, options: ConnOptions) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port, transport: "tcp" });
+    conn.setNoDelay(true);
+    const member = new LoadConn(conn, room, name, options);
+    member.#readLoop();
+    member.write(encodeMessage({ type: "hello", minVersion: 1, maxVersion: 1, software: "bench" }));
+    member.write(encodeMessage({
+      type: "join",
+      room,
+      name,
+      params: { salt: SALT, iterations: BENCH_ITERATIONS },
+      keyCheck: KEY_CHECK,
+      catchup: { kind: "history", limit: 0 },
+      resumeToken: new Uint8Array(0),
+    }));
+    await member.#caughtUp.promise;
+    return member;
+  }
+
+  /** Queues bytes; everything queued in one turn leaves in one write. */
+  write(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    if (!this.#writing) {
+      this.#writing = true;
+      queueMicrotask(() => this.#writeLoop());
+    }
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the relay.
+    }
+  }
+
+  async #writeLoop(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.closedByServer) {
+        const batch = coalesce(this.#queue);
+        this.#queue = [];
+        let written = 0;
+        while (written < batch.length) written += await this.#conn.write(batch.subarray(written));
+      }
+    } catch {
+      this.#queue = [];
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    let buffer = new Uint8Array(this.#readBufferBytes);
+    let filled = 0;
+    try {
+      while (true) {
+        const count = await this.#conn.read(buffer.subarray(filled));
+        if (count === null) break;
+        filled += count;
+        const now = performance.now();
+        // Frames are handled where they lie in the buffer; only a partial one at the end moves.
+        let offset = 0;
+        while (filled - offset >= LENGTH_PREFIX_BYTES) {
+          const length = readU32(buffer, offset);
+          if (length === 0 || length > MAX_FRAME_BYTES) {
+            throw new ProtocolError("frame_too_large", `Bad frame length ${length}`);
+          }
+          const end = offset + LENGTH_PREFIX_BYTES + length;
+          if (end > filled) break;
+          this.#frame(buffer.subarray(offset + LENGTH_PREFIX_BYTES, end), now);
+          offset = end;
+        }
+        buffer.copyWithin(0, offset, filled);
+        filled -= offset;
+        if (filled >= LENGTH_PREFIX_BYTES) {
+          const needed = LENGTH_PREFIX_BYTES + readU32(buffer, 0);
+          if (needed > buffer.length) {
+            const larger = new Uint8Array(needed);
+            larger.set(buffer.subarray(0, filled));
+            buffer = larger;
+          }
+        }
+        this.sender?.pump();
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) this.#fail(`read_${errorName(error)}`);
+    }
+    this.closedByServer = true;
+    this.#caughtUp.reject(new Error(`${this.name}: closed ${this.closeCode || "by the relay"}`));
+  }
+
+  /** Handles one frame body; `frame` is a view into the read buffer, valid only during the call. */
+  #frame(frame: Uint8Array, now: number): void {
+    if (frame[0] === FrameType.deliver) return this.#deliver(frame, now);
+    if (frame[0] === FrameType.presence) {
+      this.shared.presenceFrames++;
+      return;
+    }
+    const message = decodeMessage(frame);
+    switch (message.type) {
+      case "caught_up":
+        this.#caughtUp.resolve();
+        return;
+      case "ack":
+        this.sender?.answered(message.id, now);
+        return;
+      case "nack":
+        this.#fail(`nack_${message.code}`);
+        this.sender?.answered(message.id, now, false);
+        return;
+      case "ping":
+        this.write(encodeMessage({ type: "pong", token: message.token }));
+        return;
+      case "error":
+        this.#fail(message.code);
+        if (message.fatal) this.closeCode = message.code;
+        this.#caughtUp.reject(new Error(`${this.name}: ${message.code}: ${message.message}`));
+        return;
+    }
+  }
+
+  #deliver(frame: Uint8Array, now: number): void {
+    let offset = 2 + frame[1]!;
+    const seq = readU32(frame, offset) * TWO_TO_32 + readU32(frame, offset + 4);
+    offset += 16;
+    offset += 1 + frame[offset]! + MESSAGE_ID_BYTES;
+    const sentAt = readF64(frame, offset);
+    if (!this.#checkedLayout) {
+      this.#checkedLayout = true;
+      const full = decodeMessage(frame);
+      if (full.type !== "deliver" || full.seq !== seq || readF64(full.sealed, 0) !== sentAt) {
+        this.#fail("decode_mismatch");
+      }
+    }
+    if (seq === 0) {
+      this.unsequenced++;
+    } else {
+      this.delivered++;
+      if (seq <= this.#lastSeq) this.outOfOrder++;
+      this.#lastSeq = seq;
+    }
+    if (now <= this.shared.windowEndsAt) this.shared.deliveriesInWindow++;
+    this.shared.deliverLatency.record(now - sentAt);
+  }
+
+  #fail(code: string): void {
+    countError(this.shared, code);
+  }
+}
+
+/** Options every connection of a load process shares. */
+export interface ConnOptions {
+  shared: LoadShared;
+  readBufferBytes: number;
+}
+
+/** Counts one occurrence of an error or anomaly by code. */
+export function countError(shared: LoadShared, code: string): void {
+  shared.errors[code] = (shared.errors[code] ?? 0) + 1;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown";
+}
