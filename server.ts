@@ -1,5 +1,5 @@
 /**
- * Front door of the relay: listens on TCP, caps concurrent connections below the process's file
+ * Front door of the relay: listens on TCP or TLS, caps concurrent connections below the process's file
  * descriptor limit, hands each connection to the socket-free `Relay`, and runs its deadline sweep.
  */
 import { encodeMessage } from "./protocol.ts";
@@ -7,6 +7,8 @@ import { DEFAULT_RETENTION, Relay } from "./relay/relay.ts";
 import type { Retention } from "./relay/store.ts";
 import { databasePath, ensureDataDir } from "./storage/data_dir.ts";
 import { SqliteStore } from "./storage/sqlite_store.ts";
+import { setImmediate } from "node:timers";
+import { SendBudget } from "./transport/send_budget.ts";
 import { StreamConnection } from "./transport/stream_connection.ts";
 
 /** File descriptors kept free for the listener, storage and the runtime itself. */
@@ -14,6 +16,12 @@ const RESERVED_DESCRIPTORS = 64;
 /** Cap on connections when the descriptor limit cannot be read. */
 const FALLBACK_MAX_CONNECTIONS = 1_000;
 const SWEEP_INTERVAL_MS = 1_000;
+/**
+ * Output backlog at which the relay stops reading input, and where it resumes. Each connection
+ * counts for at most 32 KiB of it, so only a relay-wide backlog, never one stalled reader, pauses
+ * input.
+ */
+const BACKLOG = { highWater: 4 * 1024 * 1024, lowWater: 1024 * 1024, perConnectionCap: 32 * 1024 };
 const PRUNE_INTERVAL_MS = 60_000;
 
 /** How to run a relay. */
@@ -29,6 +37,8 @@ export interface ServeOptions {
   log?: (line: string) => void;
   maxConnections?: number;
   software?: string;
+  /** Serve TLS (1.2 and 1.3 only) with this PEM certificate chain and key instead of plain TCP. */
+  tls?: { cert: string; key: string };
 }
 
 /** A relay that is listening. */
@@ -53,15 +63,20 @@ export function serve(options: ServeOptions): RunningServer {
     path,
     options.maxStorageBytes === undefined ? {} : { maxBytes: options.maxStorageBytes },
   );
-  let listener: Deno.TcpListener;
+  let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ hostname: options.host, port: options.port, transport: "tcp" });
+    const address = { hostname: options.host, port: options.port, transport: "tcp" } as const;
+    // A TlsConn is a Conn: past the handshake (done by the first read) nothing else changes.
+    listener = options.tls ? Deno.listenTls({ ...address, ...options.tls }) : Deno.listen(address);
   } catch (error) {
     store.close();
     throw error;
   }
   const maxConnections = options.maxConnections ?? defaultMaxConnections();
+  const budget = new SendBudget(BACKLOG);
   const relay = new Relay({
+    // setImmediate runs the group commit right after pending I/O; setTimeout(0) waits ~2 ms.
+    defer: (flush) => setImmediate(flush),
     store,
     log,
     retention: options.retention ?? DEFAULT_RETENTION,
@@ -76,7 +91,7 @@ export function serve(options: ServeOptions): RunningServer {
   const acceptLoop = (async () => {
     try {
       for await (const conn of listener) {
-        const connection = new StreamConnection(conn);
+        const connection = new StreamConnection(conn, { budget });
         const session = relay.connectionCount >= maxConnections
           ? refuseFull(connection, log)
           : relay.accept(connection);

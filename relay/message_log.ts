@@ -6,6 +6,13 @@
  */
 import { type MessageRecord, type RelayStore, StorageFullError } from "./store.ts";
 
+/**
+ * Most messages in one commit. Past it the batch is stored at once: this bounds how much output
+ * one turn can create, so the relay's backpressure (it stops reading while its output backlog is
+ * high) takes effect between batches rather than after a burst of thousands of messages.
+ */
+export const MAX_BATCH = 128;
+
 /** A message waiting for the next commit, and who must hear back about it. */
 export interface PendingMessage<S> extends MessageRecord {
   /** Senders to acknowledge: the original, and any that retried the same id before the commit. */
@@ -63,6 +70,7 @@ export class MessageLog<S> {
     if (this.#pending.length === 0) this.#defer(() => this.flush());
     this.#pending.push(message);
     this.#pendingById.set(idKey(message.room, message.id), message);
+    if (this.#pending.length >= MAX_BATCH) this.flush();
   }
 
   /** Stores everything queued in one transaction and reports the outcome. */

@@ -388,7 +388,11 @@ export class Session {
 
   #send(frame: Uint8Array): void {
     if (!this.conn.send(frame)) {
-      this.end("slow_consumer", "Disconnected: not reading replies fast enough", "too_slow");
+      if (this.conn.open) {
+        this.end("slow_consumer", "Disconnected: not reading replies fast enough", "too_slow");
+      } else {
+        this.end(null, "", "disconnected");
+      }
     }
   }
 }

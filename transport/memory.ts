@@ -40,6 +40,10 @@ export class MemoryConnection implements FrameConnection {
     return this.remote?.unreadBytes ?? 0;
   }
 
+  get open(): boolean {
+    return !this.#ended;
+  }
+
   /** Bytes received and not yet read through `frames()`. */
   get unreadBytes(): number {
     return this.#inboxBytes;

@@ -4,18 +4,24 @@
  * how much may wait for a peer that does not read.
  */
 import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import type { SendBudget } from "./send_budget.ts";
 import type { FrameConnection } from "./types.ts";
 
 /** Default bound on bytes waiting to be written to one peer. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
 /** How long closing waits for queued bytes to leave before dropping them. */
 export const CLOSE_FLUSH_MS = 2_000;
-const READ_BUFFER_BYTES = 64 * 1024;
+/** First read buffer: small, so an idle connection costs little memory. */
+const MIN_READ_BUFFER_BYTES = 2 * 1024;
+/** Largest read buffer, grown to by connections whose reads keep filling it. */
+const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 /** Options for wrapping a stream connection. */
 export interface StreamConnectionOptions {
   maxQueueBytes?: number;
   maxFrameBytes?: number;
+  /** A budget shared with other connections: reading pauses while it is congested. */
+  budget?: SendBudget;
 }
 
 /** A framed connection over `Deno.Conn`. */
@@ -24,8 +30,11 @@ export class StreamConnection implements FrameConnection {
   readonly #conn: Deno.Conn;
   readonly #maxQueueBytes: number;
   readonly #maxFrameBytes: number;
+  readonly #budget: SendBudget | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** Bytes of the batch being written now, part of `#queuedBytes`. */
+  #writingBytes = 0;
   #writing: Promise<void> | null = null;
   #closing = false;
   #closed = false;
@@ -35,15 +44,22 @@ export class StreamConnection implements FrameConnection {
     this.peer = formatAddress(conn.remoteAddr);
     this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    this.#budget = options.budget;
+    // Only a plain TCP connection has setNoDelay; a TLS one reports "tcp" as its transport too.
+    if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") conn.setNoDelay(true);
   }
 
   get queuedBytes(): number {
     return this.#queuedBytes;
   }
 
+  /** False once closing has begun or a write failed: nothing more can be sent. */
+  get open(): boolean {
+    return !this.#closing;
+  }
+
   async *frames(): AsyncGenerator<Uint8Array> {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    let buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
     const decoder = new FrameDecoder(this.#maxFrameBytes);
     while (true) {
       let count: number | null;
@@ -59,7 +75,16 @@ export class StreamConnection implements FrameConnection {
         }
         return;
       }
-      yield* decoder.push(buffer.subarray(0, count));
+      const frames = decoder.push(buffer.subarray(0, count));
+      // A read that fills the buffer suggests more is waiting: read bigger next time.
+      if (count === buffer.length && buffer.length < MAX_READ_BUFFER_BYTES) {
+        buffer = new Uint8Array(buffer.length * 2);
+      }
+      for (const frame of frames) {
+        // Checked before each frame, not each read: one read can hold hundreds of messages.
+        if (this.#budget?.congested) await this.#budget.whenClear();
+        yield frame;
+      }
       decoder.check();
     }
   }
@@ -75,6 +100,7 @@ export class StreamConnection implements FrameConnection {
     this.#closing = true;
     if (this.#queuedBytes + (finalFrame?.length ?? 0) > this.#maxQueueBytes) {
       this.#queue = [];
+      this.#setQueued(this.#writingBytes);
     }
     if (finalFrame) this.#enqueue(finalFrame);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -91,8 +117,13 @@ export class StreamConnection implements FrameConnection {
 
   #enqueue(frame: Uint8Array): void {
     this.#queue.push(frame);
-    this.#queuedBytes += frame.length;
+    this.#setQueued(this.#queuedBytes + frame.length);
     this.#writing ??= this.#writeLoop();
+  }
+
+  #setQueued(bytes: number): void {
+    this.#budget?.track(this.#queuedBytes, bytes);
+    this.#queuedBytes = bytes;
   }
 
   async drained(): Promise<void> {
@@ -106,16 +137,19 @@ export class StreamConnection implements FrameConnection {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = coalesce(this.#queue);
         this.#queue = [];
+        this.#writingBytes = batch.length;
         let written = 0;
         while (written < batch.length) {
           written += await this.#conn.write(batch.subarray(written));
         }
-        this.#queuedBytes -= batch.length;
+        this.#writingBytes = 0;
+        this.#setQueued(this.#queuedBytes - batch.length);
       }
     } catch {
       // A failed write means the peer is gone whatever the error says; its reader sees the end.
       this.#queue = [];
-      this.#queuedBytes = 0;
+      this.#writingBytes = 0;
+      this.#setQueued(0);
       this.#closing = true;
     } finally {
       this.#writing = null;
@@ -151,5 +185,7 @@ function isConnectionGone(error: unknown): boolean {
     error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.BrokenPipe ||
     error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.NotConnected;
+    error instanceof Deno.errors.NotConnected ||
+    // A TLS peer that closed without close_notify: gone all the same (frames carry their length).
+    error instanceof Deno.errors.UnexpectedEof;
 }

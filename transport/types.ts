@@ -26,6 +26,8 @@ export interface FrameConnection {
   close(finalFrame?: Uint8Array): Promise<void>;
   /** Resolves once everything queued so far has been written, or the connection has closed. */
   drained(): Promise<void>;
+  /** False once the connection is closing or closed: `send` will refuse everything. */
+  readonly open: boolean;
   /** Bytes queued and not yet written. */
   readonly queuedBytes: number;
 }
