@@ -23,6 +23,7 @@ import { weakPassphraseWarning } from "./client/strength.ts";
 import { Interactive } from "./client/tui.ts";
 import { PromptCancelled, promptHidden } from "./terminal/prompt.ts";
 import { StreamConnection } from "./transport/stream_connection.ts";
+import { tlsDialer, type TlsJoinOptions, withTlsHint } from "./client/tls_dial.ts";
 
 /** How long connecting may take before the server counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -51,6 +52,8 @@ export interface JoinOptions {
   software: string;
   /** Where the identity key and the keys of others are kept. */
   configDir: string;
+  /** Connect with TLS, and how to decide whether to trust the server's certificate. */
+  tls?: TlsJoinOptions;
   out(line: string): void;
   err(line: string): void;
 }
@@ -59,7 +62,9 @@ export interface JoinOptions {
 export async function join(options: JoinOptions): Promise<number> {
   const { identity, created: newIdentity } = await loadOrCreateIdentity(options.configDir);
   const knownKeys = await KnownKeys.load(options.configDir);
-  const dial = async () => new StreamConnection(await connect(options.host, options.port));
+  const dial = options.tls
+    ? tlsDialer({ ...options, tls: options.tls })
+    : async () => new StreamConnection(await connect(options.host, options.port));
   const router = new MessageRouter();
   const connection = new ClientConnection(await dial(), router.receive);
   let entered: Entered;
@@ -68,7 +73,7 @@ export async function join(options: JoinOptions): Promise<number> {
     entered = await enterRoom(connection, options);
   } catch (error) {
     await connection.abort();
-    throw error;
+    throw options.tls ? error : withTlsHint(error);
   }
   const session = ChatSession.adopt({
     connection,

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { join, type PassphraseSource } from "../client.ts";
 import { nameProblem, normalizeName } from "../protocol.ts";
+import { JOIN_TLS_FLAGS, joinTlsOptions } from "./join_tls.ts";
 import { parseHostPort, parseOrThrow } from "./parse.ts";
 import { JOIN_USAGE, UsageError, VERSION } from "./usage.ts";
 import { defaultConfigDir } from "../storage/data_dir.ts";
@@ -32,6 +33,7 @@ export async function joinCommand(
           history: { type: "string", default: String(DEFAULT_HISTORY) },
           "no-history": { type: "boolean", default: false },
           "passphrase-file": { type: "string" },
+          ...JOIN_TLS_FLAGS,
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -61,6 +63,7 @@ export async function joinCommand(
     );
   }
   const stdinIsTerminal = Deno.stdin.isTerminal();
+  const tls = await joinTlsOptions(values, stdinIsTerminal);
   const passphrase = passphraseSource(values["passphrase-file"], stdinIsTerminal);
   const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
   let configDir: string;
@@ -81,6 +84,7 @@ export async function joinCommand(
     color: !noColor && Deno.stdout.isTerminal(),
     software: `chat/${VERSION}`,
     configDir,
+    ...(tls ? { tls } : {}),
     out,
     err,
   });

@@ -28,6 +28,7 @@ Options:
 The relay only ever sees ciphertext: the room passphrase never leaves your machine.`;
 
 export const SERVE_USAGE = `Usage: chat serve [--host H] [--port P] [--data DIR]
+                  [--tls | --cert FILE --key FILE]
 
 Runs a relay. It routes and stores sealed messages it cannot read.
 
@@ -40,12 +41,17 @@ Options:
   --retain-days D       days messages are kept (default 30; 0 keeps them by count only)
   --max-storage-mb N    cap on the database size; when full, messages are still relayed
                         live but not stored or acknowledged
+  --tls                 serve TLS (1.2 and 1.3) with a certificate the server makes once
+                        and keeps in DIR/tls; it prints the certificate's fingerprint
+  --cert FILE           serve TLS with this PEM certificate (chain) instead; needs --key
+  --key FILE            the PEM private key of --cert
   -h, --help            show this help
 
 The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.`;
 
 export const JOIN_USAGE = `Usage: chat join HOST[:PORT] --name NAME [--room ROOM] [--json]
                  [--history N | --no-history] [--passphrase-file FILE]
+                 [--tls] [--ca FILE] [--fingerprint SHA256:...]
 
 Joins a room on a relay (default port 7777, default room "lobby").
 
@@ -56,6 +62,11 @@ Options:
   --history N               show the room's last N messages on joining (default 50)
   --no-history              show none: for bots that must not act on old lines
   --passphrase-file FILE    read the room passphrase from the first line of FILE
+  --tls                     connect with TLS, to a server run with --tls or --cert
+  --fingerprint SHA256:...  accept only the server certificate with this fingerprint, as
+                            "chat serve" printed it (implies --tls)
+  --ca FILE                 trust server certificates from the CAs in this PEM file instead
+                            of the system's, and no others (implies --tls)
   -h, --help                show this help
 
 The passphrase comes from CHAT_PASSPHRASE, --passphrase-file, or a hidden prompt; never
@@ -64,7 +75,11 @@ from the command line, where other users could see it. A new room asks for it tw
 With a terminal: type to talk; /help lists commands. Without one (a pipe), each line of
 input is one message, and at end of input the client waits until the relay has
 acknowledged every message, then leaves. A dropped connection is re-established by
-itself; messages typed meanwhile are sent once it is back, and nothing is missed.`;
+itself; messages typed meanwhile are sent once it is back, and nothing is missed.
+
+With TLS, a server's certificate is checked before anything is sent. A new server's
+self-signed certificate is shown with its fingerprint (on a terminal, trusted only if you
+say so) and remembered in the known_hosts file; a changed one is always refused.`;
 
 export const PASSPHRASE_USAGE = `Usage: chat passphrase
 

@@ -42,6 +42,7 @@ const FINAL_CODES = new Set([
   "version_mismatch",
   "room_changed",
   "replaced",
+  "certificate_changed",
 ]);
 
 /** Everything a session needs to start, once the first join has succeeded. */

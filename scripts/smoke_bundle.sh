@@ -219,4 +219,37 @@ wait "$server" || rc_s=$?
   fail "serve exited $rc_s after SIGTERM, expected 0"
 }
 
+step "serve --tls --data :memory: (a certificate made at start, with the bundled X.509 code)"
+: >"$work/tls.out"
+timeout -k 5 120 "${cmd[@]}" serve --tls --host 127.0.0.1 --port 0 --data :memory: \
+  </dev/null >"$work/tls.out" 2>"$work/tls.err" &
+tls_server=$!
+pids+=("$tls_server")
+fingerprint=""
+for _ in $(seq 1 300); do # up to 60 s for the fingerprint line
+  fingerprint="$(sed -n 's/^TLS certificate fingerprint \(SHA256:[A-Za-z0-9+\/]*\)$/\1/p' "$work/tls.out")"
+  [[ -z "$fingerprint" ]] || break
+  kill -0 "$tls_server" 2>/dev/null || break
+  sleep 0.2
+done
+[[ -n "$fingerprint" ]] || {
+  cat "$work/tls.out" "$work/tls.err" >&2
+  fail "serve --tls printed no \"TLS certificate fingerprint SHA256:...\" line"
+}
+[[ "$(head -1 "$work/tls.out")" =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)$ ]] ||
+  fail "serve --tls's first line was not \"listening on 127.0.0.1:PORT\""
+tls_port="${BASH_REMATCH[1]}"
+
+step "join --fingerprint $fingerprint: sends hello-tls"
+rc_t=0
+printf 'hello-tls\n' | CHAT_PASSPHRASE="$passphrase" timeout -k 5 90 "${cmd[@]}" \
+  join "127.0.0.1:$tls_port" --fingerprint "$fingerprint" --name t --json \
+  >"$work/t.out" 2>"$work/t.err" || rc_t=$?
+[[ $rc_t -eq 0 ]] && grep -q '"type":"ack"' "$work/t.out" || {
+  cat "$work/t.out" "$work/t.err" >&2
+  fail "join over TLS exited $rc_t or got no ack"
+}
+kill -TERM "$tls_server"
+wait "$tls_server" || fail "serve --tls exited non-zero after SIGTERM"
+
 echo "smoke: ok (${cmd[*]})"
