@@ -1,4 +1,5 @@
 /** `chat serve`: runs a relay until SIGINT or SIGTERM, then tells members and exits 0. */
+import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { reachableAddresses, serve } from "../server.ts";
 import { DEFAULT_RETENTION } from "../relay/relay.ts";
@@ -6,6 +7,7 @@ import { defaultDataDir } from "../storage/data_dir.ts";
 import { StorageOpenError } from "../storage/sqlite_store.ts";
 import { ChatError } from "../client/errors.ts";
 import { parseOrThrow, parsePort } from "./parse.ts";
+import { SERVE_TLS_FLAGS, serverTls } from "./serve_tls.ts";
 import { SERVE_USAGE, UsageError, VERSION } from "./usage.ts";
 
 /** Runs the command; resolves with the exit code once the relay has shut down. */
@@ -25,6 +27,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
             default: String(DEFAULT_RETENTION.maxAgeMs / 86_400_000),
           },
           "max-storage-mb": { type: "string" },
+          ...SERVE_TLS_FLAGS,
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -42,6 +45,8 @@ export async function serveCommand(args: string[], out: (line: string) => void):
   const retainDays = parseCount(values["retain-days"], "--retain-days", 0);
   const maxStorageMb = values["max-storage-mb"];
   const dataDir = values.data ?? defaultDataDir((name) => Deno.env.get(name), Deno.build.os);
+  const tls = await serverTls(values, { dataDir, host: values.host });
+  const log = new BufferedLog(out);
   let server;
   try {
     server = serve({
@@ -56,19 +61,35 @@ export async function serveCommand(args: string[], out: (line: string) => void):
         ? {}
         : { maxStorageBytes: parseCount(maxStorageMb, "--max-storage-mb", 1) * 1024 * 1024 }),
       software: `chat/${VERSION}`,
-      log: (line) => out(`${new Date().toISOString()} ${line}`),
+      log: (line) => log.write(`${new Date().toISOString()} ${line}`),
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     });
   } catch (error) {
     if (error instanceof StorageOpenError) throw new ChatError("storage", error.message);
+    if (tls && (error instanceof Deno.errors.InvalidData || /\bkey/i.test(String(error)))) {
+      const what = tls.files ? `${tls.files.cert} and ${tls.files.key}` : "its certificate";
+      throw new ChatError("tls_config", `Cannot serve TLS with ${what}: ${String(error)}`);
+    }
     throw error;
   }
   const { hostname, port: boundPort } = server.addr;
   out(`listening on ${hostname.includes(":") ? `[${hostname}]` : hostname}:${boundPort}`);
+  if (tls) {
+    out(`TLS certificate fingerprint ${tls.fingerprint.sha256}`);
+    out(`  (as openssl prints it: ${tls.fingerprint.hex})`);
+    for (const note of tls.notes) out(note);
+  }
   out(`messages stored in ${server.databasePath}`);
   const addresses = reachableAddresses(hostname, boundPort);
   if (addresses.length > 0) {
+    // A certificate the relay made is trusted by its fingerprint; one from a CA by its CA.
+    const flags = !tls
+      ? ""
+      : tls.selfSigned
+      ? `--tls --fingerprint ${tls.fingerprint.sha256} `
+      : "--tls ";
     out("others can join with:");
-    for (const address of addresses) out(`  chat join ${address} --name NAME`);
+    for (const address of addresses) out(`  chat join ${address} ${flags}--name NAME`);
   }
 
   const stop = Promise.withResolvers<string>();
@@ -80,8 +101,10 @@ export async function serveCommand(args: string[], out: (line: string) => void):
   });
   const signal = await stop.promise;
   for (const remove of handlers) remove();
+  log.flush();
   out(`${new Date().toISOString()} ${signal}: telling members and shutting down`);
   await server.shutdown();
+  log.flush();
   out(`${new Date().toISOString()} stopped`);
   return 0;
 }
@@ -95,4 +118,29 @@ function parseCount(text: string, option: string, minimum: number): number {
     );
   }
   return value;
+}
+
+/**
+ * Log lines written once per turn of the event loop rather than one write each: a storm of
+ * joins logs two lines per member, and a synchronous write per line showed in profiles.
+ */
+class BufferedLog {
+  readonly #out: (text: string) => void;
+  #lines: string[] = [];
+
+  constructor(out: (text: string) => void) {
+    this.#out = out;
+  }
+
+  write(line: string): void {
+    if (this.#lines.length === 0) setImmediate(() => this.flush());
+    this.#lines.push(line);
+  }
+
+  flush(): void {
+    if (this.#lines.length === 0) return;
+    const text = this.#lines.join("\n");
+    this.#lines = [];
+    this.#out(text);
+  }
 }

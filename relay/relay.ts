@@ -7,6 +7,7 @@
 import { encodeDeliver, foldName, type Join } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
 import { type FlushResult, MessageLog } from "./message_log.ts";
+import { ReservationLog } from "./reservation_log.ts";
 import { Room } from "./room.ts";
 import { disconnectLagging, type Membership, type RelayContext, Session } from "./session.ts";
 import { type RelayStore, type Retention, StorageFullError } from "./store.ts";
@@ -50,6 +51,7 @@ export class Relay {
   readonly #context: RelayContext;
   readonly #store: RelayStore;
   readonly #log: MessageLog<Session>;
+  readonly #reservations: ReservationLog;
   readonly #handshakeTimeoutMs: number;
   readonly #idleTimeoutMs: number;
   readonly #maxRooms: number;
@@ -66,14 +68,17 @@ export class Relay {
     this.#maxRooms = options.maxRooms ?? MAX_ROOMS;
     this.#retention = options.retention ?? DEFAULT_RETENTION;
     const holdMs = options.holdMs ?? HOLD_MS;
+    const defer = options.defer ?? ((flush) => setTimeout(flush, 0));
     this.#log = new MessageLog<Session>(this.#store, {
-      defer: options.defer ?? ((flush) => setTimeout(flush, 0)),
+      defer,
       onFlushed: (result) => this.#flushed(result),
     });
+    this.#reservations = new ReservationLog(this.#store, { defer, log });
     this.#context = {
       heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS,
       software: options.software ?? "chat",
       store: this.#store,
+      reservations: this.#reservations,
       holdMs,
       retainCount: this.#retention.maxMessagesPerRoom,
       now,
@@ -119,7 +124,7 @@ export class Relay {
       }
     }
     for (const room of this.#rooms.values()) {
-      for (const name of room.expireHolds(now)) this.#store.deleteReservation(room.name, name);
+      for (const name of room.expireHolds(now)) this.#reservations.remove(room.name, name);
     }
   }
 
@@ -137,6 +142,7 @@ export class Relay {
         session.end("server_shutdown", "The server is shutting down", "server_shutdown")
       ),
     );
+    this.#reservations.flush();
   }
 
   #load(now: number, holdMs: number): void {
@@ -155,7 +161,7 @@ export class Relay {
       if (!room) continue;
       const hold = { ...reservation, expiresAt: Math.min(reservation.expiresAt, now + holdMs) };
       room.hold(hold);
-      if (hold.expiresAt !== reservation.expiresAt) this.#store.saveReservation(hold);
+      if (hold.expiresAt !== reservation.expiresAt) this.#reservations.save(hold);
     }
   }
 

@@ -30,6 +30,8 @@ export async function replay(
 ): Promise<void> {
   const room = membership.room;
   const conn = membership.session.conn;
+  // Most joins ask for nothing stored: no need to ask the store to say so.
+  if (afterSeq >= room.committedSeq) return caughtUp();
   let cursor = afterSeq;
   while (!membership.session.ending) {
     const messages = store.readMessages(room.name, cursor, REPLAY_CHUNK);

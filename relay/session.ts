@@ -23,6 +23,7 @@ import {
 import type { FrameConnection } from "../transport/types.ts";
 import { replay, ReplayStalled } from "./replay.ts";
 import { equalBytes, type Member, type Room } from "./room.ts";
+import type { ReservationLog } from "./reservation_log.ts";
 import type { RelayStore } from "./store.ts";
 
 /** What a session needs from the relay that owns it. */
@@ -30,6 +31,7 @@ export interface RelayContext {
   readonly heartbeatMs: number;
   readonly software: string;
   readonly store: RelayStore;
+  readonly reservations: ReservationLog;
   /** How long a dropped member's name stays held for it. */
   readonly holdMs: number;
   /** Messages kept per room: older ones are never replayed, even before pruning removes them. */
@@ -266,7 +268,7 @@ export class Session {
     const membership = new Membership(this, room, name, token);
     room.add(membership);
     room.release(name);
-    this.#context.store.saveReservation({
+    this.#context.reservations.save({
       room: room.name,
       name,
       token,
@@ -275,7 +277,7 @@ export class Session {
     this.#memberships.set(foldName(room.name), membership);
     this.#context.log(`${this.conn.peer} joined "${room.name}" as ${name}`);
     const firstSeq = Math.max(
-      this.#context.store.firstSeq(room.name),
+      room.committedSeq === 0 ? 1 : this.#context.store.firstSeq(room.name),
       room.committedSeq - this.#context.retainCount + 1,
     );
     this.reply({
@@ -351,7 +353,7 @@ export class Session {
     this.#memberships.delete(foldName(room.name));
     if (!room.remove(membership)) return;
     if (reason === "quit") {
-      this.#context.store.deleteReservation(room.name, membership.name);
+      this.#context.reservations.remove(room.name, membership.name);
     } else {
       const hold = {
         name: membership.name,
@@ -359,7 +361,7 @@ export class Session {
         expiresAt: this.#context.now() + this.#context.holdMs,
       };
       room.hold(hold);
-      this.#context.store.saveReservation({ room: room.name, ...hold });
+      this.#context.reservations.save({ room: room.name, ...hold });
     }
     this.#context.log(`${this.conn.peer} left "${room.name}" as ${membership.name} (${reason})`);
     this.#broadcast(room, membership.name, {

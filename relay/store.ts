@@ -38,6 +38,11 @@ export interface Reservation {
   expiresAt: number;
 }
 
+/** A reservation to create or replace, or one to remove (names compared folded). */
+export type ReservationChange =
+  | { kind: "save"; reservation: Reservation }
+  | { kind: "delete"; room: string; name: string };
+
 /** How long and how much the store keeps. */
 export interface Retention {
   /** Messages kept per room, newest first; older ones are pruned. */
@@ -75,9 +80,7 @@ export interface RelayStore {
   prune(now: number, retention: Retention): number;
   /** Every unexpired reservation. */
   loadReservations(now: number): Reservation[];
-  /** Creates or replaces the reservation for (room, name). */
-  saveReservation(reservation: Reservation): void;
-  /** Removes the reservation for (room, name), if any. */
-  deleteReservation(room: string, name: string): void;
+  /** Applies reservation changes in one transaction, in order. */
+  updateReservations(changes: readonly ReservationChange[]): void;
   close(): void;
 }

@@ -11,6 +11,7 @@ import {
   type MessageRecord,
   type RelayStore,
   type Reservation,
+  type ReservationChange,
   type Retention,
   StorageFullError,
   type StoredMessage,
@@ -202,15 +203,19 @@ export class SqliteStore implements RelayStore {
     });
   }
 
-  /** Creates or replaces the reservation for (room, name), names compared folded. */
-  saveReservation(reservation: Reservation): void {
-    const { room, name, token, expiresAt } = reservation;
-    this.#sql.saveReservation.run(room, foldName(name), name, token, expiresAt);
-  }
-
-  /** Removes the reservation for (room, name), if any. */
-  deleteReservation(room: string, name: string): void {
-    this.#sql.deleteReservation.run(room, foldName(name));
+  /** Saves and deletes reservations in one transaction, names compared folded. */
+  updateReservations(changes: readonly ReservationChange[]): void {
+    if (changes.length === 0) return;
+    this.#transaction(() => {
+      for (const change of changes) {
+        if (change.kind === "save") {
+          const { room, name, token, expiresAt } = change.reservation;
+          this.#sql.saveReservation.run(room, foldName(name), name, token, expiresAt);
+        } else {
+          this.#sql.deleteReservation.run(change.room, foldName(change.name));
+        }
+      }
+    });
   }
 
   /** Closes the file; calling it again does nothing. */

@@ -3,6 +3,7 @@
  * one reused buffer and writes each turn's queued frames as one coalesced write, with a bound on
  * how much may wait for a peer that does not read.
  */
+import { setImmediate } from "node:timers";
 import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
 import type { SendBudget } from "./send_budget.ts";
 import type { FrameConnection } from "./types.ts";
@@ -131,8 +132,9 @@ export class StreamConnection implements FrameConnection {
   }
 
   async #writeLoop(): Promise<void> {
-    // Let the rest of this turn queue its frames so they leave in one write.
-    await Promise.resolve();
+    // Let everything this turn of the event loop handles queue its frames, so they leave in one
+    // write: setImmediate runs after all pending I/O callbacks, a microtask after this one only.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         const batch = coalesce(this.#queue);

@@ -168,9 +168,18 @@ Deno.test("prune() deletes messages older than maxAgeMs and keeps all with Infin
 Deno.test("loadReservations() returns unexpired reservations and deletes expired ones", () => {
   using store = SqliteStore.open(":memory:");
   const token = new Uint8Array([1, 2, 3]);
-  store.saveReservation({ room: "Ops", name: "Ana", token, expiresAt: 5_000 });
-  store.saveReservation({ room: "Ops", name: "bob", token, expiresAt: 1_000 });
-  store.saveReservation({ room: "dev", name: "ana", token, expiresAt: 5_000 });
+  store.updateReservations([{
+    kind: "save",
+    reservation: { room: "Ops", name: "Ana", token, expiresAt: 5_000 },
+  }]);
+  store.updateReservations([{
+    kind: "save",
+    reservation: { room: "Ops", name: "bob", token, expiresAt: 1_000 },
+  }]);
+  store.updateReservations([{
+    kind: "save",
+    reservation: { room: "dev", name: "ana", token, expiresAt: 5_000 },
+  }]);
   assert.deepEqual(store.loadReservations(1_000), [
     { room: "Ops", name: "Ana", token, expiresAt: 5_000 },
     { room: "dev", name: "ana", token, expiresAt: 5_000 },
@@ -180,15 +189,21 @@ Deno.test("loadReservations() returns unexpired reservations and deletes expired
   assert.deepEqual(store.loadReservations(5_000), []);
 });
 
-Deno.test("saveReservation() replaces and deleteReservation() removes by folded name", () => {
+Deno.test("updateReservations() replaces and deletes by folded name", () => {
   using store = SqliteStore.open(":memory:");
-  store.saveReservation({ room: "Ops", name: "Ana", token: new Uint8Array([1]), expiresAt: 10 });
-  store.saveReservation({ room: "Ops", name: "ANA", token: new Uint8Array([2]), expiresAt: 20 });
+  store.updateReservations([{
+    kind: "save",
+    reservation: { room: "Ops", name: "Ana", token: new Uint8Array([1]), expiresAt: 10 },
+  }]);
+  store.updateReservations([{
+    kind: "save",
+    reservation: { room: "Ops", name: "ANA", token: new Uint8Array([2]), expiresAt: 20 },
+  }]);
   assert.deepEqual(store.loadReservations(0), [
     { room: "Ops", name: "ANA", token: new Uint8Array([2]), expiresAt: 20 },
   ]);
-  store.deleteReservation("Ops", "ana");
-  store.deleteReservation("Ops", "nobody");
+  store.updateReservations([{ kind: "delete", room: "Ops", name: "ana" }]);
+  store.updateReservations([{ kind: "delete", room: "Ops", name: "nobody" }]);
   assert.deepEqual(store.loadReservations(0), []);
 });
 
@@ -201,7 +216,10 @@ Deno.test("SqliteStore.open() finds rooms, messages and reservations again after
       store.createRoom(room("Ops"));
       store.appendMessages(messages("Ops", 1, 7));
       store.prune(0, { maxMessagesPerRoom: 5, maxAgeMs: Infinity });
-      store.saveReservation({ room: "Ops", name: "ana", token, expiresAt: 50 });
+      store.updateReservations([{
+        kind: "save",
+        reservation: { room: "Ops", name: "ana", token, expiresAt: 50 },
+      }]);
     }
     using store = SqliteStore.open(path);
     assert.deepEqual(store.loadRooms(), [{ ...room("Ops"), lastSeq: 7 }]);
@@ -377,7 +395,10 @@ Deno.test('SqliteStore.open(":memory:") writes nothing to disk', async () => {
       using store = SqliteStore.open(":memory:");
       store.createRoom(room("Ops"));
       store.appendMessages(messages("Ops", 1, 50));
-      store.saveReservation({ room: "Ops", name: "ana", token: new Uint8Array(1), expiresAt: 9 });
+      store.updateReservations([{
+        kind: "save",
+        reservation: { room: "Ops", name: "ana", token: new Uint8Array(1), expiresAt: 9 },
+      }]);
       assert.equal(store.readMessages("Ops", 0, 100).length, 50);
     } finally {
       Deno.chdir(cwd);
