@@ -7,7 +7,6 @@
  * bounded flush on close. It decides nothing about trust: that is the caller's.
  */
 import { isIP } from "node:net";
-import { setImmediate } from "node:timers";
 import tls from "node:tls";
 import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
 import {
@@ -15,6 +14,7 @@ import {
   DEFAULT_MAX_QUEUE_BYTES,
   type StreamConnectionOptions,
 } from "./stream_connection.ts";
+import { OutputQueue } from "./output_queue.ts";
 import type { FrameConnection } from "./types.ts";
 import { sshFromHex } from "./tls_fingerprint.ts";
 
@@ -118,12 +118,9 @@ export function connectTls(target: TlsTarget): Promise<{ socket: tls.TLSSocket; 
 export class NodeTlsConnection implements FrameConnection {
   readonly peer: string;
   readonly #socket: tls.TLSSocket;
-  readonly #maxQueueBytes: number;
   readonly #maxFrameBytes: number;
   readonly #gone = Promise.withResolvers<void>();
-  #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #writing: Promise<void> | null = null;
+  readonly #output: OutputQueue;
   #closing = false;
   #closeCalled = false;
   #closed = false;
@@ -137,8 +134,11 @@ export class NodeTlsConnection implements FrameConnection {
   constructor(socket: tls.TLSSocket, peer: string, options: StreamConnectionOptions = {}) {
     this.#socket = socket;
     this.peer = peer;
-    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.#output = new OutputQueue((batch) => this.#writeBatch(batch), {
+      maxBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      budget: options.budget,
+    });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => {
       this.#inbox.push(chunk);
@@ -162,12 +162,12 @@ export class NodeTlsConnection implements FrameConnection {
   }
 
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#output.bytes;
   }
 
   /** False once closing has begun or a write failed: nothing more can be sent. */
   get open(): boolean {
-    return !this.#closing;
+    return !this.#closing && !this.#output.failed;
   }
 
   async *frames(): AsyncGenerator<Uint8Array> {
@@ -195,24 +195,18 @@ export class NodeTlsConnection implements FrameConnection {
   }
 
   send(frame: Uint8Array): boolean {
-    if (this.#closing || this.#queuedBytes + frame.length > this.#maxQueueBytes) return false;
-    this.#enqueue(frame);
-    return true;
+    return !this.#closing && this.#output.push(frame);
   }
 
   async close(finalFrame?: Uint8Array): Promise<void> {
     if (this.#closeCalled) return;
     this.#closeCalled = true;
-    if (this.#closing) {
+    this.#closing = true;
+    if (this.#output.failed) {
       // A write failed: the peer is gone, so there is nothing left to flush.
       return this.#destroy();
     }
-    this.#closing = true;
-    if (this.#queuedBytes + (finalFrame?.length ?? 0) > this.#maxQueueBytes) {
-      for (const frame of this.#queue) this.#queuedBytes -= frame.length;
-      this.#queue = [];
-    }
-    if (finalFrame) this.#enqueue(finalFrame);
+    this.#output.pushLast(finalFrame);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_MS));
     await Promise.race([this.drained(), deadline, this.#gone.promise]);
@@ -224,14 +218,14 @@ export class NodeTlsConnection implements FrameConnection {
     this.#destroy();
   }
 
-  async drained(): Promise<void> {
-    while (this.#writing) await this.#writing;
+  drained(): Promise<void> {
+    return this.#output.drained();
   }
 
   #destroy(): void {
     this.#closed = true;
     this.#closing = true;
-    this.#queue = [];
+    this.#output.stop();
     this.#socket.destroy();
     this.#end();
   }
@@ -247,51 +241,15 @@ export class NodeTlsConnection implements FrameConnection {
     wake?.();
   }
 
-  #enqueue(frame: Uint8Array): void {
-    this.#queue.push(frame);
-    this.#queuedBytes += frame.length;
-    this.#writing ??= this.#writeLoop();
+  async #writeBatch(batch: Uint8Array): Promise<void> {
+    const written = new Promise<void>((resolve, reject) => {
+      this.#socket.write(batch, (error) => error ? reject(error) : resolve());
+    });
+    await Promise.race([
+      written,
+      this.#gone.promise.then(() => Promise.reject(new Error("closed"))),
+    ]);
   }
-
-  async #writeLoop(): Promise<void> {
-    // Let everything this turn of the event loop handles queue its frames, so they leave in one
-    // write, as StreamConnection does.
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const batch = coalesce(this.#queue);
-        this.#queue = [];
-        const written = new Promise<void>((resolve, reject) => {
-          this.#socket.write(batch, (error) => error ? reject(error) : resolve());
-        });
-        await Promise.race([
-          written,
-          this.#gone.promise.then(() => Promise.reject(new Error("closed"))),
-        ]);
-        this.#queuedBytes -= batch.length;
-      }
-    } catch {
-      // A failed write means the peer is gone whatever the error says; its reader sees the end.
-      this.#queue = [];
-      this.#queuedBytes = 0;
-      this.#closing = true;
-    } finally {
-      this.#writing = null;
-    }
-  }
-}
-
-function coalesce(frames: Uint8Array[]): Uint8Array {
-  if (frames.length === 1) return frames[0]!;
-  let total = 0;
-  for (const frame of frames) total += frame.length;
-  const batch = new Uint8Array(total);
-  let offset = 0;
-  for (const frame of frames) {
-    batch.set(frame, offset);
-    offset += frame.length;
-  }
-  return batch;
 }
 
 function errorCode(error: unknown): string | null {

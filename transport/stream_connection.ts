@@ -1,10 +1,10 @@
 /**
  * `FrameConnection` over a Deno stream connection (TCP or TLS). Reads with a `conn.read` loop into
- * one reused buffer and writes each turn's queued frames as one coalesced write, with a bound on
- * how much may wait for a peer that does not read.
+ * one reused buffer, pausing while the relay-wide output budget is congested; writes go through
+ * an `OutputQueue`.
  */
-import { setImmediate } from "node:timers";
 import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import { OutputQueue } from "./output_queue.ts";
 import type { SendBudget } from "./send_budget.ts";
 import type { FrameConnection } from "./types.ts";
 
@@ -29,34 +29,32 @@ export interface StreamConnectionOptions {
 export class StreamConnection implements FrameConnection {
   readonly peer: string;
   readonly #conn: Deno.Conn;
-  readonly #maxQueueBytes: number;
   readonly #maxFrameBytes: number;
   readonly #budget: SendBudget | undefined;
-  #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  /** Bytes of the batch being written now, part of `#queuedBytes`. */
-  #writingBytes = 0;
-  #writing: Promise<void> | null = null;
+  readonly #output: OutputQueue;
   #closing = false;
   #closed = false;
 
   constructor(conn: Deno.Conn, options: StreamConnectionOptions = {}) {
     this.#conn = conn;
     this.peer = formatAddress(conn.remoteAddr);
-    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#budget = options.budget;
+    this.#output = new OutputQueue(async (batch) => {
+      let written = 0;
+      while (written < batch.length) written += await conn.write(batch.subarray(written));
+    }, { maxBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, budget: options.budget });
     // Only a plain TCP connection has setNoDelay; a TLS one reports "tcp" as its transport too.
     if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") conn.setNoDelay(true);
   }
 
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#output.bytes;
   }
 
   /** False once closing has begun or a write failed: nothing more can be sent. */
   get open(): boolean {
-    return !this.#closing;
+    return !this.#closing && !this.#output.failed;
   }
 
   async *frames(): AsyncGenerator<Uint8Array> {
@@ -91,23 +89,18 @@ export class StreamConnection implements FrameConnection {
   }
 
   send(frame: Uint8Array): boolean {
-    if (this.#closing || this.#queuedBytes + frame.length > this.#maxQueueBytes) return false;
-    this.#enqueue(frame);
-    return true;
+    return !this.#closing && this.#output.push(frame);
   }
 
   async close(finalFrame?: Uint8Array): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    if (this.#queuedBytes + (finalFrame?.length ?? 0) > this.#maxQueueBytes) {
-      this.#queue = [];
-      this.#setQueued(this.#writingBytes);
-    }
-    if (finalFrame) this.#enqueue(finalFrame);
+    this.#output.pushLast(finalFrame);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_MS));
-    await Promise.race([this.drained(), deadline]);
+    await Promise.race([this.#output.drained(), deadline]);
     clearTimeout(timer);
+    this.#output.stop();
     this.#closed = true;
     try {
       this.#conn.close();
@@ -116,46 +109,8 @@ export class StreamConnection implements FrameConnection {
     }
   }
 
-  #enqueue(frame: Uint8Array): void {
-    this.#queue.push(frame);
-    this.#setQueued(this.#queuedBytes + frame.length);
-    this.#writing ??= this.#writeLoop();
-  }
-
-  #setQueued(bytes: number): void {
-    this.#budget?.track(this.#queuedBytes, bytes);
-    this.#queuedBytes = bytes;
-  }
-
-  async drained(): Promise<void> {
-    while (this.#writing) await this.#writing;
-  }
-
-  async #writeLoop(): Promise<void> {
-    // Let everything this turn of the event loop handles queue its frames, so they leave in one
-    // write: setImmediate runs after all pending I/O callbacks, a microtask after this one only.
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const batch = coalesce(this.#queue);
-        this.#queue = [];
-        this.#writingBytes = batch.length;
-        let written = 0;
-        while (written < batch.length) {
-          written += await this.#conn.write(batch.subarray(written));
-        }
-        this.#writingBytes = 0;
-        this.#setQueued(this.#queuedBytes - batch.length);
-      }
-    } catch {
-      // A failed write means the peer is gone whatever the error says; its reader sees the end.
-      this.#queue = [];
-      this.#writingBytes = 0;
-      this.#setQueued(0);
-      this.#closing = true;
-    } finally {
-      this.#writing = null;
-    }
+  drained(): Promise<void> {
+    return this.#output.drained();
   }
 }
 
@@ -166,19 +121,6 @@ export function formatAddress(address: Deno.Addr): string {
     return `${host}:${address.port}`;
   }
   return address.transport;
-}
-
-function coalesce(frames: Uint8Array[]): Uint8Array {
-  if (frames.length === 1) return frames[0]!;
-  let total = 0;
-  for (const frame of frames) total += frame.length;
-  const batch = new Uint8Array(total);
-  let offset = 0;
-  for (const frame of frames) {
-    batch.set(frame, offset);
-    offset += frame.length;
-  }
-  return batch;
 }
 
 function isConnectionGone(error: unknown): boolean {
