@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChatClient, joinClient, type JsonEvent, spawnChat, startServer } from "./harness.ts";
 import { TestProxy } from "./proxy.ts";
+import { prng } from "../prng.ts";
 
 const isMessage = (event: JsonEvent) => event.type === "message";
 
@@ -79,7 +80,7 @@ Deno.test("join: a server killed with SIGKILL mid-stream and restarted loses not
 
 Deno.test("join: connections cut at random points lose and duplicate nothing", async () => {
   const seed = Date.now() % 100_000;
-  const random = mulberry32(seed);
+  const random = prng(seed);
   await using server = await startServer();
   await using proxy = new TestProxy(server.port, {
     cutAfterBytes: () => 1_500 + Math.floor(random() * 12_000),
@@ -152,17 +153,6 @@ Deno.test("serve: an unreadable database is refused and left untouched", async (
     await Deno.remove(dataDir, { recursive: true });
   }
 });
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 Deno.test("serve: with storage full, messages are relayed but not acknowledged, and senders are told", async () => {
   await using server = await startServer({ args: ["--max-storage-mb", "1"] });

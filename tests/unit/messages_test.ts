@@ -3,6 +3,7 @@
  * peer is a `ProtocolError`, never another exception.
  */
 import assert from "node:assert/strict";
+import { prng } from "../prng.ts";
 import {
   decodeMessage,
   encodeDeliver,
@@ -130,18 +131,6 @@ function isProtocolError(code: string): (error: unknown) => boolean {
     assert.ok(error instanceof ProtocolError, `expected ProtocolError, got ${error}`);
     assert.equal(error.code, code);
     return true;
-  };
-}
-
-/** mulberry32: a small seeded PRNG, so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
 

@@ -4,6 +4,7 @@
  * only when a test moves its fake clock and calls `sweep()`.
  */
 import assert from "node:assert/strict";
+import { prng } from "../prng.ts";
 import {
   encodeMessage,
   MAX_FRAME_BYTES,
@@ -23,7 +24,6 @@ import {
   OTHER_KEY_CHECK,
   PARAMS,
   Peer,
-  prng,
   sealedBytes,
 } from "./relay_harness.ts";
 
