@@ -15,7 +15,7 @@ import {
 } from "./protocol.ts";
 
 /** Iterations for new rooms: about a quarter second per derivation on a 2-core test machine. */
-export const DEFAULT_ITERATIONS = 1_200_000;
+export const DEFAULT_ITERATIONS = 1_600_000;
 /** Bytes of random nonce before each ciphertext. */
 export const NONCE_BYTES = 12;
 /** Bytes of GCM authentication tag after each ciphertext. */
