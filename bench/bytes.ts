@@ -37,3 +37,19 @@ export function coalesce(chunks: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** Hands out random bytes from a pool refilled 64 kB at a time. */
+export class RandomPool {
+  #pool = new Uint8Array(65_536);
+  #offset = this.#pool.length;
+
+  take(length: number): Uint8Array {
+    if (this.#offset + length > this.#pool.length) {
+      this.#pool = crypto.getRandomValues(new Uint8Array(this.#pool.length));
+      this.#offset = 0;
+    }
+    const bytes = this.#pool.subarray(this.#offset, this.#offset + length);
+    this.#offset += length;
+    return bytes;
+  }
+}

@@ -3,7 +3,7 @@
  * figures it reports against which target. A target is printed next to its figure; missing one is
  * a finding, not a failure. The only verdicts are sanity markers (LOSS, DISCONNECTS, CRASH).
  */
-import type { LoadResult } from "./load.ts";
+import type { LoadResult } from "./load_types.ts";
 import type { CellLoad, CellRun } from "./run_cell.ts";
 
 /** One line of the report. */
@@ -42,6 +42,8 @@ const base = {
   joinConcurrency: 64,
   joinOrder: "interleaved" as const,
   readBufferBytes: 16 * 1024,
+  lateJoinAtMs: null,
+  stalledReader: false,
 };
 
 const sendSeconds = (quick: boolean) => (quick ? 1 : 10) * SECOND;
@@ -68,19 +70,24 @@ export const CELLS: Cell[] = [
   },
   {
     name: "flood",
-    description: "1,000 members in one room, 10 sending flat out (window 256), 200-byte bodies",
+    description: "1,000 members in one room, 10 sending flat out (window 256), 200-byte bodies; " +
+      "one more joins 3 s in, one never reads",
     memory: false,
     load: (quick) => ({
       ...base,
       membersPerRoom: quick ? 100 : 1_000,
       senders: 10,
       durationMs: sendSeconds(quick),
+      lateJoinAtMs: quick ? 300 : 3 * SECOND,
+      stalledReader: true,
     }),
     rows: (r) => [
       unlessDisconnected(rate("deliveries/s", r.deliveriesInWindow, r.windowMs, 2_000_000), r),
       rate("acked msgs/s", r.ackedInWindow, r.windowMs, null),
       ...delivery(r),
       ...latency("send->deliver", r.deliverLatency, null),
+      lateJoin(r),
+      stalledReader(r),
       ...resources(r),
       perConnection(r, false),
     ],
@@ -211,6 +218,48 @@ function delivery(r: LoadResult): Row[] {
     });
   }
   return rows;
+}
+
+/** How long a member joining mid-flood waits to be joined and for its first message. */
+function lateJoin(r: LoadResult): Row {
+  const late = r.lateJoin;
+  const first = late?.firstMessageMs ?? null;
+  const ms = (value: number | null | undefined) =>
+    value === null || value === undefined ? "n/a" : `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+  const value = late?.error
+    ? `FAILED: ${late.error}`
+    : `${ms(late?.joinedMs)} / ${ms(first)} (caught up ${ms(late?.caughtUpMs)})`;
+  return {
+    metric: "late join during flood: joined / first message",
+    value,
+    target: "first message <= 1 s",
+    status: first !== null && first <= SECOND ? "met" : "missed",
+    raw: first,
+  };
+}
+
+/** Whether, and how long into the flood, the relay dropped the member that never reads. */
+function stalledReader(r: LoadResult): Row {
+  const stalled = r.stalled;
+  const verdict = stalled?.relay ?? null;
+  const row = { metric: "stalled reader", target: "disconnected" };
+  if (!stalled || !verdict) {
+    // Too little sent to fill the socket buffers and the relay's queue (as in --quick), or a
+    // relay that lets a reader fall behind without bound: the bytes it had waiting tell which.
+    const waiting = stalled ? `${(stalled.unreadBytes / 1024 ** 2).toFixed(1)} MB waiting, ` : "";
+    const value = `NOT disconnected (${waiting}connection ${stalled?.ended ?? "n/a"})`;
+    return { ...row, value, status: "missed", raw: null };
+  }
+  const after = verdict.leftAtEpochMs === null || stalled.sendStartEpochMs === null
+    ? null
+    : (verdict.leftAtEpochMs - stalled.sendStartEpochMs) / SECOND;
+  const when = after === null ? "" : ` after ${after.toFixed(1)} s`;
+  return {
+    ...row,
+    value: `disconnected${when} (${verdict.code ?? verdict.leaveReason})`,
+    status: "met",
+    raw: after,
+  };
 }
 
 function resources(r: LoadResult): Row[] {

@@ -3,111 +3,27 @@
  * 127.0.0.1 over raw TCP, has some of them send, measures, and prints one JSON `LoadResult` line
  * on stdout (progress goes to stderr). It runs apart from the relay so the two do not share an
  * event loop or a core, and it bounds itself: whatever happens, it reports by `deadlineMs`.
+ * It can also add a late joiner and a stalled reader to the first room (`flood_probes.ts`).
  */
-import { Histogram, type LatencySummary } from "./histogram.ts";
-import { LoadConn, type LoadShared } from "./load_conn.ts";
-import { RandomPool, Sender } from "./sender.ts";
+import { LateJoiner, RESUME_WAIT_MS, StalledReader } from "./flood_probes.ts";
+import { createShared, LoadConn } from "./load_conn.ts";
+import type { LoadConfig, LoadResult, TimelinePoint } from "./load_types.ts";
+import { Sender } from "./sender.ts";
 import { type ProcessSample, sampleProcess } from "./server_probe.ts";
-
-/** What the load process does. */
-export interface LoadConfig {
-  port: number;
-  /** The relay's pid, to sample its memory and CPU at the phase boundaries; null to skip. */
-  serverPid: number | null;
-  rooms: number;
-  membersPerRoom: number;
-  /** Members of the first room that send; the rest only receive. */
-  senders: number;
-  /** Most unacknowledged sends per sender. */
-  window: number;
-  /** Messages a second per sender; 0 sends whenever the window has room. */
-  ratePerSender: number;
-  bodyBytes: number;
-  /** How long senders send. */
-  durationMs: number;
-  /** Longest wait, after sending stops, for acks and deliveries to settle. */
-  drainMs: number;
-  /** Pause after everyone joined before the "after join" sample (lets the relay settle). */
-  settleMs: number;
-  /** The whole run's bound, joins included. */
-  deadlineMs: number;
-  joinConcurrency: number;
-  /** "interleaved" joins one member per room in turn, as arrivals would; "by_room" fills rooms. */
-  joinOrder: "interleaved" | "by_room";
-  readBufferBytes: number;
-}
-
-/** What the load process measured. */
-export interface LoadResult {
-  ok: boolean;
-  error: string | null;
-  members: number;
-  joined: number;
-  joinMs: number | null;
-  server: {
-    beforeJoin: ProcessSample | null;
-    afterJoin: ProcessSample | null;
-    sendStart: ProcessSample | null;
-    sendEnd: ProcessSample | null;
-    end: ProcessSample | null;
-  };
-  load: { sendStart: ProcessSample | null; end: ProcessSample | null };
-  windowMs: number;
-  sent: number;
-  acked: number;
-  nacked: number;
-  /** Paced sends skipped because the window was full. */
-  windowFull: number;
-  /** Acks received while senders were sending. */
-  ackedInWindow: number;
-  ackLatency: LatencySummary;
-  /** Members of the sending room that stayed connected throughout. */
-  receivers: number;
-  /** Sum over those receivers of the acked messages of others they should have received. */
-  expected: number;
-  /** Deliveries of stored messages to those receivers. */
-  delivered: number;
-  /** Per receiver, expected minus delivered where positive, summed. */
-  missing: number;
-  deliveriesInWindow: number;
-  unsequenced: number;
-  outOfOrder: number;
-  deliverLatency: LatencySummary;
-  drainedMs: number;
-  /** Members the relay disconnected, by the code it gave. */
-  disconnected: Record<string, number>;
-  errors: Record<string, number>;
-  presenceFrames: number;
-  /** Samples every `TIMELINE_MS` while sending: to see stalls and memory growth over time. */
-  timeline: TimelinePoint[];
-}
-
-/** Cumulative counts at one moment of the send phase. */
-export interface TimelinePoint {
-  ms: number;
-  acked: number;
-  delivered: number;
-  serverRssKb: number | null;
-  serverCpuSeconds: number | null;
-}
 
 /** Pause between printing the result and disconnecting. */
 const REPORT_GRACE_MS = 250;
 const TIMELINE_MS = 500;
+/** Time kept in hand before the deadline when waiting on the stalled reader. */
+const DEADLINE_MARGIN_MS = 1_000;
 
 const start = performance.now();
 const config = JSON.parse(Deno.args[0] ?? "") as LoadConfig;
-const shared: LoadShared = {
-  ackLatency: new Histogram(),
-  deliverLatency: new Histogram(),
-  windowEndsAt: Infinity,
-  deliveriesInWindow: 0,
-  errors: {},
-  presenceFrames: 0,
-  ids: new RandomPool(),
-};
+const shared = createShared();
 const members: LoadConn[] = [];
 const senders: Sender[] = [];
+let lateJoiner: LateJoiner | null = null;
+let stalled: StalledReader | null = null;
 const result: LoadResult = {
   ok: false,
   error: null,
@@ -136,6 +52,8 @@ const result: LoadResult = {
   errors: shared.errors,
   presenceFrames: 0,
   timeline: [],
+  lateJoin: null,
+  stalled: null,
 };
 
 let finishing = false;
@@ -147,6 +65,10 @@ try {
   progress(`joined ${members.length} members in ${result.joinMs.toFixed(0)} ms`);
   await sleep(config.settleMs);
   result.server.afterJoin = probe();
+  if (config.stalledReader) {
+    const options = { room: "bench0", readBufferBytes: config.readBufferBytes };
+    stalled = await StalledReader.join(config.port, options);
+  }
   if (config.senders > 0 && config.durationMs > 0) await sendPhase();
   await finish(null);
 } catch (error) {
@@ -190,6 +112,11 @@ async function sendPhase(): Promise<void> {
   result.load.sendStart = sampleProcess();
   const sendStart = performance.now();
   shared.windowEndsAt = sendStart + config.durationMs;
+  stalled?.sendStarted(sendStart);
+  if (config.lateJoinAtMs !== null) {
+    const options = { port: config.port, room: "bench0", readBufferBytes: config.readBufferBytes };
+    lateJoiner = new LateJoiner(config.lateJoinAtMs, options);
+  }
   const timers: ReturnType<typeof setTimeout>[] = [];
   if (config.ratePerSender === 0) {
     for (const sender of senders) {
@@ -239,6 +166,10 @@ async function sendPhase(): Promise<void> {
     await sleep(10);
   }
   result.drainedMs = performance.now() - drainStart;
+  // Read the stalled socket again: what waited in its buffers, then end of file if the relay
+  // closed it (when it did is in the relay's log, which run_cell.ts reads).
+  const left = config.deadlineMs - (performance.now() - start) - DEADLINE_MARGIN_MS;
+  await stalled?.resume(Math.max(0, Math.min(RESUME_WAIT_MS, left)));
 }
 
 /** Counts what each receiver got against what the senders had acknowledged. */
@@ -281,6 +212,8 @@ async function finish(error: string | null): Promise<void> {
   result.deliverLatency = shared.deliverLatency.summary();
   result.deliveriesInWindow = shared.deliveriesInWindow;
   result.presenceFrames = shared.presenceFrames;
+  result.lateJoin = lateJoiner?.result() ?? null;
+  result.stalled = stalled?.result() ?? null;
   for (const member of members) {
     if (member.closedByServer) {
       const code = member.closeCode || "closed_without_error_frame";
@@ -291,6 +224,8 @@ async function finish(error: string | null): Promise<void> {
   // Stay connected a moment, so the relay's log up to the report is read before our exit's.
   await sleep(REPORT_GRACE_MS);
   for (const member of members) member.close();
+  lateJoiner?.close();
+  stalled?.close();
   Deno.exit(0);
 }
 

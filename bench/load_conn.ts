@@ -11,6 +11,10 @@
  * where `decodeMessage` would decode strings. The first deliver on each connection is also fully
  * decoded and compared, so a change to the frame layout shows up as `decode_mismatch`, not as
  * bad numbers.
+ *
+ * A member can also be told to stop reading once caught up (`stallAfterCaughtUp`), to play the
+ * slow reader the relay must disconnect, and records when its `joined`, `caught_up` and first
+ * `deliver` arrived, for the late joiner the flood cell times.
  */
 import {
   decodeMessage,
@@ -24,8 +28,9 @@ import {
   SALT_BYTES,
 } from "../protocol.ts";
 import { coalesce, readF64, readU32 } from "./bytes.ts";
-import type { Histogram } from "./histogram.ts";
-import type { RandomPool, Sender } from "./sender.ts";
+import { Histogram } from "./histogram.ts";
+import { RandomPool } from "./bytes.ts";
+import type { Sender } from "./sender.ts";
 
 /** PBKDF2 iterations the bench's rooms claim; the relay stores them without deriving anything. */
 export const BENCH_ITERATIONS = 1_200_000;
@@ -45,14 +50,32 @@ export interface LoadShared {
   ids: RandomPool;
 }
 
+/** Counters and histograms for one load process, or for members kept out of its figures. */
+export function createShared(): LoadShared {
+  return {
+    ackLatency: new Histogram(),
+    deliverLatency: new Histogram(),
+    windowEndsAt: Infinity,
+    deliveriesInWindow: 0,
+    errors: {},
+    presenceFrames: 0,
+    ids: new RandomPool(),
+  };
+}
+
 /** One member: connects, joins, then reads until closed. */
 export class LoadConn {
   readonly room: string;
   readonly name: string;
   readonly shared: LoadShared;
+  /** The member's own port, as the relay's log names it (`127.0.0.1:<port>`). */
+  readonly localPort: number;
   readonly #conn: Deno.TcpConn;
   readonly #readBufferBytes: number;
+  readonly #stallAfterCaughtUp: boolean;
   readonly #caughtUp = Promise.withResolvers<void>();
+  readonly #resumed = Promise.withResolvers<void>();
+  readonly #closed = Promise.withResolvers<void>();
   #queue: Uint8Array[] = [];
   #writing = false;
   /** Deliveries of stored (sequenced) messages, and of unstored ones (seq 0). */
@@ -64,6 +87,13 @@ export class LoadConn {
   #checkedLayout = false;
   closedByServer = false;
   closeCode = "";
+  /** How reading ended: "eof", the read error's name, or "" while still reading. */
+  endedBy = "";
+  bytesRead = 0;
+  /** performance.now() when `joined`, `caught_up` and the first `deliver` arrived; 0 until then. */
+  joinedAt = 0;
+  caughtUpAt = 0;
+  firstDeliverAt = 0;
   sender: Sender | null = null;
 
   private constructor(conn: Deno.TcpConn, room: string, name: string, options: ConnOptions) {
@@ -72,10 +102,19 @@ export class LoadConn {
     this.name = name;
     this.shared = options.shared;
     this.#readBufferBytes = options.readBufferBytes;
+    this.#stallAfterCaughtUp = options.stallAfterCaughtUp ?? false;
+    this.localPort = conn.localAddr.port;
   }
 
   /** Connects and joins; resolves once the member is live (caught up). */
   static async join(port: number, room: string, name: string, options: ConnOptions) {
+    const member = await LoadConn.connect(port, room, name, options);
+    await member.caughtUp;
+    return member;
+  }
+
+  /** Connects and sends hello and join without waiting for the answer. */
+  static async connect(port: number, room: string, name: string, options: ConnOptions) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port, transport: "tcp" });
     conn.setNoDelay(true);
     const member = new LoadConn(conn, room, name, options);
@@ -90,8 +129,22 @@ export class LoadConn {
       catchup: { kind: "history", limit: 0 },
       resumeToken: new Uint8Array(0),
     }));
-    await member.#caughtUp.promise;
     return member;
+  }
+
+  /** Resolves once caught up; rejects if the connection ends or is refused first. */
+  get caughtUp(): Promise<void> {
+    return this.#caughtUp.promise;
+  }
+
+  /** Resolves once reading has ended (the relay closed the connection, or `close`). */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /** Starts reading again after a stall. */
+  resume(): void {
+    this.#resumed.resolve();
   }
 
   /** Queues bytes; everything queued in one turn leaves in one write. */
@@ -132,8 +185,12 @@ export class LoadConn {
     try {
       while (true) {
         const count = await this.#conn.read(buffer.subarray(filled));
-        if (count === null) break;
+        if (count === null) {
+          this.endedBy = "eof";
+          break;
+        }
         filled += count;
+        this.bytesRead += count;
         const now = performance.now();
         // Frames are handled where they lie in the buffer; only a partial one at the end moves.
         let offset = 0;
@@ -158,12 +215,16 @@ export class LoadConn {
           }
         }
         this.sender?.pump();
+        // The socket is left unread from here: the relay's writes back up into its queue.
+        if (this.#stallAfterCaughtUp && this.caughtUpAt > 0) await this.#resumed.promise;
       }
     } catch (error) {
+      this.endedBy = errorName(error);
       if (!(error instanceof Deno.errors.BadResource)) this.#fail(`read_${errorName(error)}`);
     }
     this.closedByServer = true;
     this.#caughtUp.reject(new Error(`${this.name}: closed ${this.closeCode || "by the relay"}`));
+    this.#closed.resolve();
   }
 
   /** Handles one frame body; `frame` is a view into the read buffer, valid only during the call. */
@@ -175,7 +236,11 @@ export class LoadConn {
     }
     const message = decodeMessage(frame);
     switch (message.type) {
+      case "joined":
+        this.joinedAt = now;
+        return;
       case "caught_up":
+        this.caughtUpAt = now;
         this.#caughtUp.resolve();
         return;
       case "ack":
@@ -209,6 +274,7 @@ export class LoadConn {
         this.#fail("decode_mismatch");
       }
     }
+    if (this.firstDeliverAt === 0) this.firstDeliverAt = now;
     if (seq === 0) {
       this.unsequenced++;
     } else {
@@ -229,6 +295,8 @@ export class LoadConn {
 export interface ConnOptions {
   shared: LoadShared;
   readBufferBytes: number;
+  /** Stop reading once caught up, until `resume`. */
+  stallAfterCaughtUp?: boolean;
 }
 
 /** Counts one occurrence of an error or anomaly by code. */

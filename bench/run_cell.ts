@@ -3,8 +3,11 @@
  * directory) and a load process, each pinned to its own core when `taskset` exists, waits for the
  * load's JSON result within a hard bound, then stops both and deletes the data directory. It keeps
  * the relay's last log lines and counts the notable ones (disconnects by code, protocol errors).
+ * A member the load stalled on purpose is expected to be dropped: what the log says about it goes
+ * into the load's result instead of the notable counts.
  */
-import type { LoadConfig, LoadResult } from "./load.ts";
+import type { RelayVerdict } from "./flood_probes.ts";
+import type { LoadConfig, LoadResult } from "./load_types.ts";
 
 /** A cell's load parameters; the port and pid are filled in here. */
 export type CellLoad = Omit<LoadConfig, "port" | "serverPid">;
@@ -96,13 +99,16 @@ export async function runCell(load: CellLoad, options: RunOptions): Promise<Cell
     }
     // The relay's log is read up to the moment the load reports, before the load's own exit
     // disconnects every member and floods the log with lines that say nothing about the cell.
+    let verdicts = new Map<string, RelayVerdict>();
     const snapshot = () => {
       report.crashed = exited;
       report.notable = { ...log.notable };
       report.logTail = log.tail.slice();
+      verdicts = new Map([...log.verdicts].map(([peer, verdict]) => [peer, { ...verdict }]));
     };
     const outcome = await runLoad({ ...load, port, serverPid: server.pid }, options, pin, snapshot);
     if (outcome.load === null) snapshot();
+    if (outcome.load?.stalled) attributeStalled(outcome.load.stalled, verdicts, report);
     return { ...outcome, server: report, wallMs: performance.now() - started };
   } finally {
     if (!exited) server.kill("SIGINT");
@@ -117,6 +123,21 @@ export async function runCell(load: CellLoad, options: RunOptions): Promise<Cell
     report.stderrTail = errLog.tail.slice();
     if (options.profileDir) report.profile = findProfile(options.profileDir, server.pid);
     if (dataDir !== ":memory:") await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+/** Moves the relay's drop of the stalled reader from the notable counts to the load's result. */
+function attributeStalled(
+  stalled: NonNullable<LoadResult["stalled"]>,
+  verdicts: Map<string, RelayVerdict>,
+  report: ServerReport,
+): void {
+  const verdict = verdicts.get(stalled.peer) ?? null;
+  stalled.relay = verdict;
+  const code = verdict?.code;
+  if (code && report.notable[code]) {
+    report.notable[code]--;
+    if (report.notable[code] === 0) delete report.notable[code];
   }
 }
 
@@ -200,10 +221,19 @@ function softDescriptorLimit(): number {
   return descriptorLimits().soft;
 }
 
+/** A relay log line: ISO time, the peer, and what happened to it. */
+const LOG_LINE = /^(\S+) (\S+) (.*)$/;
+/** Logged when the relay decides to drop a member for not reading. */
+const LEFT_TOO_SLOW = /^left ".*" as \S+ \((too_slow)\)$/;
+/** Logged once the connection is closed, which waits up to 2 s for queued bytes to leave. */
+const DISCONNECTED_WITH_CODE = /^disconnected \((\w+)\)$/;
+
 /** Reads a stream's lines in the background, keeping the last few and counting notable ones. */
 class LineCollector {
   readonly tail: string[] = [];
   readonly notable: Record<string, number> = {};
+  /** Peers the relay dropped (too slow, or with an error code), by address. */
+  readonly verdicts = new Map<string, RelayVerdict>();
   readonly firstLine: Promise<string | null>;
   readonly done: Promise<void>;
 
@@ -236,6 +266,23 @@ class LineCollector {
       line.match(/protocol error: (\w+)/)?.[0] ??
       line.match(/read failed|replay failed|storage refused|refused:|unexpected error/)?.[0];
     if (kind) this.notable[kind] = (this.notable[kind] ?? 0) + 1;
+    if (line.includes("disconnected (") || line.includes("(too_slow)")) this.#verdict(line);
+  }
+
+  #verdict(line: string): void {
+    const [, time, peer, event] = line.match(LOG_LINE) ?? [];
+    if (!time || !peer || !event) return;
+    const left = event.match(LEFT_TOO_SLOW);
+    const code = event.match(DISCONNECTED_WITH_CODE)?.[1];
+    if (!left && !code) return;
+    const verdict = this.verdicts.get(peer) ??
+      { leftAtEpochMs: null, leaveReason: null, code: null };
+    if (left) {
+      verdict.leftAtEpochMs = Date.parse(time);
+      verdict.leaveReason = left[1] ?? null;
+    }
+    if (code) verdict.code = code;
+    this.verdicts.set(peer, verdict);
   }
 }
 

@@ -8,22 +8,6 @@ import { encodeSend, MESSAGE_ID_BYTES } from "../protocol.ts";
 import { writeF64 } from "./bytes.ts";
 import { countError, type LoadConn, type LoadShared } from "./load_conn.ts";
 
-/** Hands out random bytes from a pool refilled 64 kB at a time. */
-export class RandomPool {
-  #pool = new Uint8Array(65_536);
-  #offset = this.#pool.length;
-
-  take(length: number): Uint8Array {
-    if (this.#offset + length > this.#pool.length) {
-      this.#pool = crypto.getRandomValues(new Uint8Array(this.#pool.length));
-      this.#offset = 0;
-    }
-    const bytes = this.#pool.subarray(this.#offset, this.#offset + length);
-    this.#offset += length;
-    return bytes;
-  }
-}
-
 /** Keeps up to `window` sends unacknowledged on one connection and times their acks. */
 export class Sender {
   readonly #member: LoadConn;
