@@ -11,13 +11,16 @@ import { type CommandContext, runInput } from "./commands.ts";
 import type { ChatSession } from "./session.ts";
 import { humanLines, messageLines, type OutputEvent } from "./render.ts";
 
+/** How long quitting waits for messages typed but not yet stored. */
+const QUIT_WAIT_MS = 3_000;
+
 /** A terminal UI bound to stdin/stdout; `show` receives the connection's events. */
 export class Interactive {
   readonly #session: ChatSession;
   readonly #style;
   readonly #editor: LineEditor;
   readonly #screen: Screen;
-  readonly #pending: { text: string }[] = [];
+  readonly #pending: { text: string; sent: Promise<unknown> }[] = [];
   readonly #done = Promise.withResolvers<number>();
   readonly #encoder = new TextEncoder();
 
@@ -130,10 +133,11 @@ export class Interactive {
       this.#notice(`Not sent: over ${MAX_TEXT_BYTES} bytes`);
       return;
     }
-    const entry = { text };
+    const sending = this.#session.send(text, kind);
+    const entry = { text, sent: sending.catch(() => {}) };
     this.#pending.push(entry);
     this.#showPending();
-    this.#session.send(text, kind).then(
+    sending.then(
       (sent) => {
         this.#pending.splice(this.#pending.indexOf(entry), 1);
         this.#showPending();
@@ -160,6 +164,16 @@ export class Interactive {
   }
 
   async #quit(): Promise<void> {
+    if (this.#pending.length > 0) {
+      // Leaving now would abandon them; give the relay a moment to store what was typed.
+      this.#notice(`Waiting up to ${QUIT_WAIT_MS / 1000} s for messages still being sent…`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(this.#pending.map((entry) => entry.sent)),
+        new Promise((resolve) => timer = setTimeout(resolve, QUIT_WAIT_MS)),
+      ]);
+      clearTimeout(timer);
+    }
     await this.#session.quit();
     this.#done.resolve(0);
   }
