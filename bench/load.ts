@@ -7,7 +7,7 @@
  */
 import { LateJoiner, RESUME_WAIT_MS, StalledReader } from "./flood_probes.ts";
 import { createShared, LoadConn } from "./load_conn.ts";
-import type { LoadConfig, LoadResult, TimelinePoint } from "./load_types.ts";
+import type { LoadConfig, LoadResult } from "./load_types.ts";
 import { Sender } from "./sender.ts";
 import { type ProcessSample, sampleProcess } from "./server_probe.ts";
 
