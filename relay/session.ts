@@ -12,17 +12,15 @@ import {
   type Join,
   type LeaveReason,
   MAX_FRAME_BYTES,
-  MAX_ITERATIONS,
   type Message,
-  MIN_ITERATIONS,
-  nameProblem,
   PROTOCOL_VERSION,
   ProtocolError,
   RESUME_TOKEN_BYTES,
 } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
+import { admit, roomRefusal } from "./admission.ts";
 import { replay, ReplayStalled } from "./replay.ts";
-import { equalBytes, type Member, type Room } from "./room.ts";
+import type { Member, Room } from "./room.ts";
 import type { ReservationLog } from "./reservation_log.ts";
 import type { RelayStore } from "./store.ts";
 
@@ -221,49 +219,22 @@ export class Session {
   }
 
   #validRoom(roomName: string): boolean {
-    const problem = nameProblem(roomName, "room");
-    if (problem) this.#refuse("invalid_room", roomName, `Invalid room name: ${problem}`);
-    return problem === null;
+    const refusal = roomRefusal(roomName);
+    if (refusal) this.#refuse(refusal.code, refusal.room, refusal.message);
+    return refusal === null;
   }
 
   #join(join: Join): void {
-    const { name, params } = join;
-    if (!this.#validRoom(join.room)) return;
-    const problem = nameProblem(name);
-    if (problem) return this.#refuse("invalid_name", join.room, `Invalid name: ${problem}`);
-    if (this.#memberships.has(foldName(join.room))) {
-      return this.#refuse("already_joined", join.room, `Already in room "${join.room}"`);
+    const admission = admit(join, {
+      peer: this.conn.peer,
+      context: this.#context,
+      alreadyIn: this.#memberships.has(foldName(join.room)),
+    });
+    if ("code" in admission) {
+      return this.#refuse(admission.code, admission.room, admission.message);
     }
-    if (params.iterations < MIN_ITERATIONS || params.iterations > MAX_ITERATIONS) {
-      return this.#refuse(
-        "weak_room_params",
-        join.room,
-        `Room iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
-      );
-    }
-    let room = this.#context.findRoom(join.room);
-    if (room === undefined) {
-      room = this.#context.createRoom(join) ?? undefined;
-      if (room === undefined) {
-        return this.#refuse("invalid_room", join.room, "This server has reached its room limit");
-      }
-      this.#context.log(`${this.conn.peer} created room "${room.name}"`);
-    } else if (!room.sameParams(params)) {
-      return this.#refuse(
-        "room_changed",
-        room.name,
-        `Room "${room.name}" has other parameters than the client expected; query it again`,
-      );
-    } else if (!room.checkKey(join.keyCheck)) {
-      this.#context.log(`${this.conn.peer} gave a wrong passphrase for "${room.name}"`);
-      return this.#refuse(
-        "wrong_passphrase",
-        room.name,
-        `Wrong passphrase for room "${room.name}"`,
-      );
-    }
-    if (!this.#claimName(room, name, join.resumeToken)) return;
-
+    const { room } = admission;
+    const name = join.name;
     const token = crypto.getRandomValues(new Uint8Array(RESUME_TOKEN_BYTES));
     const membership = new Membership(this, room, name, token);
     room.add(membership);
@@ -298,35 +269,6 @@ export class Session {
       reason: "",
     });
     this.#catchUp(membership, join.catchup, firstSeq);
-  }
-
-  /**
-   * Whether `name` may be used in `room`: it is free, or held for the client presenting
-   * `token`. A connection still holding the name with that token is a stale one of the same
-   * client, and is replaced.
-   */
-  #claimName(room: Room<Membership>, name: string, token: Uint8Array): boolean {
-    const current = room.member(name);
-    if (current) {
-      if (token.length === 0 || !equalBytes(token, current.token)) {
-        this.#refuse("name_taken", room.name, `The name "${name}" is taken in "${room.name}"`);
-        return false;
-      }
-      this.#context.log(`${current.session.conn.peer} replaced by ${this.conn.peer} as ${name}`);
-      current.session.end("replaced", "Replaced by a newer connection of yours", "disconnected");
-      return true;
-    }
-    const held = room.held(name, this.#context.now());
-    if (held && (token.length === 0 || !equalBytes(token, held.token))) {
-      const minutes = Math.ceil((held.expiresAt - this.#context.now()) / 60_000);
-      this.#refuse(
-        "name_taken",
-        room.name,
-        `The name "${name}" is held for a member who dropped; it is free in ${minutes} min`,
-      );
-      return false;
-    }
-    return true;
   }
 
   #catchUp(membership: Membership, catchup: Catchup, firstSeq: number): void {
