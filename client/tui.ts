@@ -49,9 +49,14 @@ export class Interactive {
       else this.#done.resolve(0);
     });
     this.#readKeys();
+    // A resized terminal rewraps what is on screen; redraw the prompt line for the new width.
+    const resized = () => this.#screen.redraw();
+    const watchResize = Deno.build.os !== "windows";
+    if (watchResize) Deno.addSignalListener("SIGWINCH", resized);
     try {
       return await this.#done.promise;
     } finally {
+      if (watchResize) Deno.removeSignalListener("SIGWINCH", resized);
       this.#screen.close();
       Deno.stdin.setRaw(false);
     }
