@@ -13,6 +13,16 @@ const NAME_PATTERN = /^(?!.*\p{Default_Ignorable_Code_Point})[\p{L}\p{N}][\p{L}\
 const MAX_STACKED_MARKS = 3;
 const STACKED_MARKS = new RegExp(`\\p{M}{${MAX_STACKED_MARKS + 1},}`, "u");
 
+/**
+ * Scripts whose letters look alike: a name mixing them (a Cyrillic "а" among Latin letters) is
+ * almost always an attempt to pass as another name, so it is refused.
+ */
+const CONFUSABLE_SCRIPTS: readonly [string, RegExp][] = [
+  ["Latin", /\p{Script=Latin}/u],
+  ["Cyrillic", /\p{Script=Cyrillic}/u],
+  ["Greek", /\p{Script=Greek}/u],
+];
+
 /** Which kind of name is being checked, for the message. */
 export type NameKind = "name" | "room";
 
@@ -32,6 +42,11 @@ export function nameProblem(name: string, kind: NameKind = "name"): string | nul
   if (name !== name.normalize("NFKC") || !NAME_PATTERN.test(name)) {
     return `${kindLabel(kind)} may only hold letters, digits, "_", "-" and "." and must start ` +
       `with a letter or digit`;
+  }
+  const scripts = CONFUSABLE_SCRIPTS.filter(([, pattern]) => pattern.test(name));
+  if (scripts.length > 1) {
+    return `${kindLabel(kind)} mixes ${scripts.map(([script]) => script).join(" and ")} ` +
+      `letters, which can look alike; use one script`;
   }
   return null;
 }

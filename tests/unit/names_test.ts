@@ -117,3 +117,12 @@ Deno.test("nameProblem() rejects more than three combining marks stacked on a le
   assert.match(nameProblem("q\u0335\u0336\u0337\u0338") ?? "", /combining marks/);
   assert.match(nameProblem(`a${"\u0489".repeat(31)}`) ?? "", /combining marks/);
 });
+
+Deno.test("nameProblem() refuses names mixing Latin, Cyrillic or Greek letters", () => {
+  assert.match(nameProblem("\u0430na") ?? "", /mixes Latin and Cyrillic/);
+  assert.match(nameProblem("b\u03bfb") ?? "", /mixes Latin and Greek/);
+  assert.equal(nameProblem("\u0430\u043d\u0430"), null, "a name in one script is fine");
+  assert.equal(nameProblem("\u03b1\u03bd\u03b1"), null);
+  assert.equal(nameProblem("ana\u674e"), null, "scripts that do not look alike may mix");
+  assert.equal(nameProblem("ana_2"), null);
+});
