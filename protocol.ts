@@ -13,3 +13,4 @@ export {
   normalizeName,
 } from "./protocol/names.ts";
 export * from "./protocol/body.ts";
+export { concatBytes } from "./protocol/bytes.ts";

@@ -2,6 +2,7 @@
  * Byte helpers for the load process's hot path: big-endian u32 reads, the send time stored as a
  * float64 in a fake sealed body, and joining queued writes. No allocation except in `coalesce`.
  */
+import { concatBytes } from "../protocol.ts";
 
 /** The big-endian u32 at `offset`. */
 export function readU32(bytes: Uint8Array, offset: number): number {
@@ -26,16 +27,7 @@ export function writeF64(bytes: Uint8Array, offset: number, value: number): void
 
 /** The chunks joined into one array (the one chunk itself when there is only one). */
 export function coalesce(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let total = 0;
-  for (const chunk of chunks) total += chunk.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks);
 }
 
 /** Hands out random bytes from a pool refilled 64 kB at a time. */

@@ -4,18 +4,17 @@
  * it arrives. It knows nothing about keys or terminals.
  */
 import {
-  type Catchup,
   decodeMessage,
   encodeMessage,
   encodeSend,
   type ErrorMessage,
   foldName,
+  type Join,
   type Joined,
   type Message,
   PROTOCOL_VERSION,
   ProtocolError,
   type RoomInfo,
-  type RoomParams,
   type ServerMessage,
   type Welcome,
 } from "../protocol.ts";
@@ -78,14 +77,7 @@ export class ClientConnection {
   }
 
   /** Joins a room with the key check derived from its parameters. */
-  async join(request: {
-    room: string;
-    name: string;
-    params: RoomParams;
-    keyCheck: Uint8Array;
-    catchup: Catchup;
-    resumeToken: Uint8Array;
-  }): Promise<Joined> {
+  async join(request: Omit<Join, "type">): Promise<Joined> {
     const reply = this.#expect("joined", request.room);
     this.#write({ type: "join", ...request });
     return await reply as Joined;

@@ -2,6 +2,7 @@
  * Identity keys: each user's Ed25519 key signs every message inside the encryption, so members
  * can tell who really wrote it. Web Crypto only, like the rest of crypto.ts.
  */
+import { concatBytes } from "../protocol/bytes.ts";
 import { formatFingerprint, messageAad, type MessageContext } from "./context.ts";
 
 const utf8 = new TextEncoder();
@@ -132,16 +133,6 @@ function signedBytes(content: SignedContent, publicKey: Uint8Array): Uint8Array<
     header,
     utf8.encode(content.text),
   );
-}
-
-function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

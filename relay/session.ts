@@ -331,24 +331,28 @@ export class Session {
   }
 
   #send(frame: Uint8Array): void {
-    if (!this.conn.send(frame)) {
-      if (this.conn.open) {
-        this.end("slow_consumer", "Disconnected: not reading replies fast enough", "too_slow");
-      } else {
-        this.end(null, "", "disconnected");
-      }
-    }
+    if (!this.conn.send(frame)) endRefused(this);
   }
 }
 
-/** Ends the sessions of members whose send queues overflowed. */
+/**
+ * Ends the sessions of members whose sends were refused. Each ends in its own microtask, because
+ * ending sends presence to the others, which may overflow more queues: no recursion through the
+ * room.
+ */
 export function disconnectLagging(lagging: Membership[]): void {
-  for (const member of lagging) {
-    member.session.end(
-      "slow_consumer",
-      "Disconnected: not reading messages fast enough",
-      "too_slow",
-    );
+  for (const member of lagging) queueMicrotask(() => endRefused(member.session));
+}
+
+/**
+ * Ends a session whose connection refused a frame: a full queue means the peer does not read; a
+ * closed one means it is already gone, which is no fault of its own.
+ */
+function endRefused(session: Session): void {
+  if (session.conn.open) {
+    session.end("slow_consumer", "Disconnected: not reading fast enough", "too_slow");
+  } else {
+    session.end(null, "", "disconnected");
   }
 }
 

@@ -4,6 +4,7 @@
  * change. How bytes reach the wire is the transport's business, passed in as `write`.
  */
 import { setImmediate } from "node:timers";
+import { concatBytes } from "../protocol.ts";
 import type { SendBudget } from "./send_budget.ts";
 
 /** A bounded, coalescing queue of outgoing frames. */
@@ -123,14 +124,5 @@ function nextTurn(): Promise<void> {
 }
 
 function coalesce(frames: Uint8Array[]): Uint8Array {
-  if (frames.length === 1) return frames[0]!;
-  let total = 0;
-  for (const frame of frames) total += frame.length;
-  const batch = new Uint8Array(total);
-  let offset = 0;
-  for (const frame of frames) {
-    batch.set(frame, offset);
-    offset += frame.length;
-  }
-  return batch;
+  return frames.length === 1 ? frames[0]! : concatBytes(...frames);
 }

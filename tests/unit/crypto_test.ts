@@ -23,7 +23,13 @@ import {
   seal,
   TAG_BYTES,
 } from "../../crypto.ts";
-import { MAX_ITERATIONS, MESSAGE_ID_BYTES, MIN_ITERATIONS, SALT_BYTES } from "../../protocol.ts";
+import {
+  concatBytes,
+  MAX_ITERATIONS,
+  MESSAGE_ID_BYTES,
+  MIN_ITERATIONS,
+  SALT_BYTES,
+} from "../../protocol.ts";
 
 const utf8 = new TextEncoder();
 
@@ -38,16 +44,6 @@ function hex(text: string): Uint8Array<ArrayBuffer> {
 
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 const CONTEXT: MessageContext = {
@@ -118,7 +114,7 @@ Deno.test("open() rejects a sealed message with a byte cut or added with Decrypt
   const aad = messageAad(CONTEXT);
   const sealed = await seal(key, PLAINTEXT, aad);
   await assert.rejects(open(key, sealed.subarray(0, sealed.length - 1), aad), DecryptError);
-  await assert.rejects(open(key, concat(sealed, new Uint8Array([0])), aad), DecryptError);
+  await assert.rejects(open(key, concatBytes(sealed, new Uint8Array([0])), aad), DecryptError);
 });
 
 Deno.test("open() rejects the wrong key with DecryptError", async () => {
@@ -317,13 +313,13 @@ Deno.test("pbkdf2Sha256() gives the same result for a password as text and as by
 
 Deno.test("open() decrypts GCM spec test case 13 (AES-256, empty P)", async () => {
   const key = await importGcmKey(new Uint8Array(32));
-  const sealed = concat(new Uint8Array(12), hex("530f8afbc74536b9a963b4f1c4cb738b"));
+  const sealed = concatBytes(new Uint8Array(12), hex("530f8afbc74536b9a963b4f1c4cb738b"));
   assert.deepEqual(await open(key, sealed, new Uint8Array(0)), new Uint8Array(0));
 });
 
 Deno.test("open() decrypts GCM spec test case 14 (AES-256, P=0^128)", async () => {
   const key = await importGcmKey(new Uint8Array(32));
-  const sealed = concat(
+  const sealed = concatBytes(
     new Uint8Array(12),
     hex("cea7403d4d606b6e074ec5d3baf39d18"),
     hex("d0d1c8a799996bf0265b98b5d48ab919"),
@@ -346,13 +342,13 @@ const TC16 = {
 
 Deno.test("open() decrypts GCM spec test case 16 (AES-256 with AAD)", async () => {
   const key = await importGcmKey(TC16.key);
-  const sealed = concat(TC16.iv, TC16.ciphertext, TC16.tag);
+  const sealed = concatBytes(TC16.iv, TC16.ciphertext, TC16.tag);
   assert.deepEqual(await open(key, sealed, TC16.aad), TC16.plaintext);
 });
 
 Deno.test("open() rejects GCM spec test case 16 under a changed AAD with DecryptError", async () => {
   const key = await importGcmKey(TC16.key);
-  const sealed = concat(TC16.iv, TC16.ciphertext, TC16.tag);
+  const sealed = concatBytes(TC16.iv, TC16.ciphertext, TC16.tag);
   const aad = TC16.aad.slice();
   aad[0]! ^= 0x01;
   await assert.rejects(open(key, sealed, aad), DecryptError);

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  concatBytes,
   encodeMessage,
   FrameDecoder,
   LENGTH_PREFIX_BYTES,
@@ -26,16 +27,6 @@ function lengthPrefix(length: number): Uint8Array {
   const prefix = new Uint8Array(LENGTH_PREFIX_BYTES);
   new DataView(prefix.buffer).setUint32(0, length);
   return prefix;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 function assertProtocolError(code: string): (error: unknown) => boolean {
@@ -82,7 +73,7 @@ Deno.test("FrameDecoder.push() returns every frame of a chunk holding several", 
   ];
   const encoded = messages.map(encodeMessage);
   const decoder = new FrameDecoder();
-  const frames = decoder.push(concat(...encoded));
+  const frames = decoder.push(concatBytes(...encoded));
   assert.deepEqual(frames, encoded.map((frame) => frame.subarray(LENGTH_PREFIX_BYTES)));
   assert.equal(decoder.bufferedBytes, 0);
 });
@@ -91,7 +82,7 @@ Deno.test("FrameDecoder.push() keeps the start of the next frame for the next ch
   const first = encodeMessage({ type: "ping", token: 1 });
   const second = encodeMessage(DELIVER);
   const decoder = new FrameDecoder();
-  assert.deepEqual(decoder.push(concat(first, second.subarray(0, 10))), [first.subarray(4)]);
+  assert.deepEqual(decoder.push(concatBytes(first, second.subarray(0, 10))), [first.subarray(4)]);
   assert.equal(decoder.bufferedBytes, 10);
   assert.deepEqual(decoder.push(second.subarray(10)), [second.subarray(4)]);
 });
@@ -133,7 +124,7 @@ Deno.test("FrameDecoder.push() accepts a length of exactly MAX_FRAME_BYTES", () 
 
 Deno.test("FrameDecoder.push() applies a limit given to the constructor", () => {
   const decoder = new FrameDecoder(8);
-  assert.equal(decoder.push(concat(lengthPrefix(8), new Uint8Array(8))).length, 1);
+  assert.equal(decoder.push(concatBytes(lengthPrefix(8), new Uint8Array(8))).length, 1);
   assert.throws(() => decoder.push(lengthPrefix(9)), assertProtocolError("frame_too_large"));
 });
 
@@ -158,7 +149,7 @@ Deno.test("FrameDecoder.bufferedBytes is zero before any input", () => {
 Deno.test("FrameDecoder.push() returns the frames before a violation, then check() throws", () => {
   const decoder = new FrameDecoder();
   const good = encodeMessage(DELIVER);
-  const frames = decoder.push(concat(good, good, lengthPrefix(MAX_FRAME_BYTES + 1)));
+  const frames = decoder.push(concatBytes(good, good, lengthPrefix(MAX_FRAME_BYTES + 1)));
   assert.equal(frames.length, 2);
   assert.throws(() => decoder.check(), assertProtocolError("frame_too_large"));
   assert.throws(() => decoder.push(good), assertProtocolError("frame_too_large"));
@@ -166,7 +157,7 @@ Deno.test("FrameDecoder.push() returns the frames before a violation, then check
 
 Deno.test("FrameDecoder.push() fills a trickled frame in place", () => {
   const decoder = new FrameDecoder();
-  const frame = concat(lengthPrefix(MAX_FRAME_BYTES), new Uint8Array(MAX_FRAME_BYTES).fill(7));
+  const frame = concatBytes(lengthPrefix(MAX_FRAME_BYTES), new Uint8Array(MAX_FRAME_BYTES).fill(7));
   let decoded: Uint8Array[] = [];
   for (let offset = 0; offset < frame.length; offset++) {
     decoded = decoder.push(frame.subarray(offset, offset + 1));
