@@ -130,6 +130,7 @@ async function refuseFull(connection: StreamConnection, log: (line: string) => v
     room: "",
     message: "The server has too many connections; try again later",
     fatal: true,
+    retryAfterMs: 0,
   }));
 }
 

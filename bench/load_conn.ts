@@ -24,6 +24,7 @@ import {
   LENGTH_PREFIX_BYTES,
   MAX_FRAME_BYTES,
   MESSAGE_ID_BYTES,
+  PROTOCOL_VERSION,
   ProtocolError,
   SALT_BYTES,
 } from "../protocol.ts";
@@ -119,7 +120,14 @@ export class LoadConn {
     conn.setNoDelay(true);
     const member = new LoadConn(conn, room, name, options);
     member.#readLoop();
-    member.write(encodeMessage({ type: "hello", minVersion: 1, maxVersion: 1, software: "bench" }));
+    member.write(
+      encodeMessage({
+        type: "hello",
+        minVersion: PROTOCOL_VERSION,
+        maxVersion: PROTOCOL_VERSION,
+        software: "bench",
+      }),
+    );
     member.write(encodeMessage({
       type: "join",
       room,

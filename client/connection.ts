@@ -23,6 +23,8 @@ import { ChatError } from "./errors.ts";
 
 /** How long the client waits for any single reply. */
 export const REPLY_TIMEOUT_MS = 15_000;
+/** Most member names `who` collects, page after page. */
+export const MAX_WHO_NAMES = 10_000;
 
 /** Messages the relay sends unprompted, passed on to the connection's owner. */
 export type Unprompted = Extract<
@@ -88,12 +90,24 @@ export class ClientConnection {
     return !this.#failure && !this.#closing && this.#conn.send(encodeSend(room, id, sealed));
   }
 
-  /** The room's member names, as the relay knows them. */
-  async who(room: string): Promise<string[]> {
-    const reply = this.#expect("members", room);
-    this.#write({ type: "who", room });
-    const members = await reply;
-    return members.type === "members" ? members.members : [];
+  /**
+   * The room's member names, as the relay knows them, page by page up to `limit` names, and how
+   * many members the room has in all.
+   */
+  async who(room: string, limit = MAX_WHO_NAMES): Promise<{ total: number; members: string[] }> {
+    const members: string[] = [];
+    let total = 0;
+    while (members.length < limit) {
+      const reply = this.#expect("members", room);
+      this.#write({ type: "who", room, offset: members.length });
+      const page = await reply;
+      if (page.type !== "members") break;
+      total = page.total;
+      members.push(...page.members.slice(0, limit - members.length));
+      // An empty page, or the end of the list: a relay cannot keep the client paging forever.
+      if (page.members.length === 0 || members.length >= page.total) break;
+    }
+    return { total: Math.max(total, members.length), members };
   }
 
   /** Leaves `rooms` and closes after what is queued has been written. */

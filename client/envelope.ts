@@ -18,7 +18,7 @@ import {
   type BodyKind,
   decodeBody,
   encodeBody,
-  PROTOCOL_VERSION,
+  SEAL_VERSION,
 } from "../protocol.ts";
 
 /** Signs and seals `text` from `sender` in `room`, under a fresh message id. */
@@ -28,7 +28,7 @@ export async function sealMessage(
   message: { room: string; sender: string; text: string; kind: BodyKind },
 ): Promise<{ id: Uint8Array; sealed: Uint8Array }> {
   const id = newMessageId();
-  const context = { version: PROTOCOL_VERSION, room: message.room, sender: message.sender, id };
+  const context = { version: SEAL_VERSION, room: message.room, sender: message.sender, id };
   const sentAt = Date.now();
   const signature = await signContent(identity, {
     ...context,
@@ -55,7 +55,7 @@ export async function openMessage(
   delivered: { room: string; from: string; id: Uint8Array; sealed: Uint8Array },
 ): Promise<{ body: Body; genuine: boolean }> {
   const context = {
-    version: PROTOCOL_VERSION,
+    version: SEAL_VERSION,
     room: delivered.room,
     sender: delivered.from,
     id: delivered.id,

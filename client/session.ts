@@ -172,7 +172,7 @@ export class ChatSession {
   }
 
   /** The room's members, as the relay knows them. */
-  async who(): Promise<string[]> {
+  async who(): Promise<{ total: number; members: string[] }> {
     if (!this.#connection) throw new ChatError("disconnected", "Not connected right now");
     return await this.#connection.who(this.room);
   }

@@ -94,7 +94,10 @@ export class Interactive {
       send: (text, kind) => this.#send(text, kind),
       who: () => {
         this.#session.who().then(
-          (names) => this.#notice(`Here: ${names.map(sanitizeForTerminal).join(", ")}`),
+          ({ total, members }) => {
+            const more = total > members.length ? ` and ${total - members.length} more` : "";
+            this.#notice(`Here: ${members.map(sanitizeForTerminal).join(", ")}${more}`);
+          },
           (error) => this.#notice(`Cannot list members: ${error.message}`),
         );
       },

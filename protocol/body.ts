@@ -15,6 +15,16 @@ export const BODY_PUBLIC_KEY_BYTES = 32;
 /** Bytes of the signature inside a body. */
 export const BODY_SIGNATURE_BYTES = 64;
 const HEADER_BYTES = 9 + BODY_PUBLIC_KEY_BYTES + BODY_SIGNATURE_BYTES;
+/**
+ * What sealing adds around a body: a 12-byte nonce before and a 16-byte GCM tag after
+ * (crypto.ts `NONCE_BYTES` and `TAG_BYTES`; a test keeps the two in step).
+ */
+export const SEAL_OVERHEAD_BYTES = 12 + 16;
+/**
+ * The largest sealed body an honest client makes: the longest text in a body, sealed. The relay
+ * refuses anything larger, so no `deliver` it builds can approach the frame limit.
+ */
+export const MAX_SEALED_BYTES = SEAL_OVERHEAD_BYTES + HEADER_BYTES + MAX_TEXT_BYTES;
 
 /** A chat line, or an action written with /me. */
 export type BodyKind = "text" | "action";

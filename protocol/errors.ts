@@ -25,7 +25,16 @@ export type ErrorCode =
   | "replaced"
   | "storage_full"
   | "storage_failed"
-  | "server_shutdown";
+  | "server_shutdown"
+  | "join_timeout"
+  | "too_many_attempts"
+  | "rate_limited"
+  | "message_too_large"
+  | "room_not_allowed"
+  | "room_limit"
+  | "too_many_rooms"
+  | "room_dropped"
+  | "name_confusable";
 
 /** A frame or message from the network that breaks the protocol, or a refusal the peer sent. */
 export class ProtocolError extends Error {

@@ -3,10 +3,21 @@
  * sockets, no crypto. Sealed bodies are opaque bytes here.
  */
 import { ProtocolError } from "./errors.ts";
+import { LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from "./frames.ts";
 import { WireReader, WireWriter } from "./wire.ts";
 
-/** The protocol version this code speaks. */
-export const PROTOCOL_VERSION = 1;
+const utf8 = new TextEncoder();
+
+/**
+ * The wire protocol version this code speaks. Version 2 paged member lists, summarised presence
+ * and added retry times to refusals; the sealed layout did not change (see `SEAL_VERSION`).
+ */
+export const PROTOCOL_VERSION = 2;
+/**
+ * The version bound into every seal's AAD and signature. Separate from the wire version so that
+ * stored messages stay readable when framing changes.
+ */
+export const SEAL_VERSION = 1;
 /** Bytes in a client-generated message id. */
 export const MESSAGE_ID_BYTES = 16;
 /** Bytes in a room salt. */
@@ -19,6 +30,15 @@ export const KEY_CHECK_BYTES = 32;
 export const MIN_ITERATIONS = 600_000;
 /** Most PBKDF2 iterations a room may use, so a hostile peer cannot stall a client. */
 export const MAX_ITERATIONS = 20_000_000;
+/** Most member names a `joined` frame lists; `memberCount` gives the room's real size. */
+export const MAX_LISTED_MEMBERS = 100;
+/**
+ * Most names in one `members` page. A name is at most 32 characters of at most 4 UTF-8 bytes, so
+ * a full page (400 x 129 bytes) stays well inside the frame limit.
+ */
+export const MEMBERS_PAGE = 400;
+/** Most names of each kind a `presence_summary` lists. */
+export const SUMMARY_NAMES = 10;
 
 /** Frame type codes: 0x01-0x3f travel client to server, 0x40-0x7f server to client. */
 export const FrameType = {
@@ -42,6 +62,7 @@ export const FrameType = {
   left: 0x49,
   nack: 0x4a,
   caught_up: 0x4b,
+  presence_summary: 0x4c,
 } as const;
 
 /** Room parameters a room's first member chooses and the relay keeps. */
@@ -89,6 +110,8 @@ export interface Leave {
 export interface Who {
   type: "who";
   room: string;
+  /** How many names of the member list to skip: 0, then the previous page's end. */
+  offset: number;
 }
 export interface Ping {
   type: "ping";
@@ -124,6 +147,9 @@ export interface Joined {
   firstSeq: number;
   /** Presents this to reclaim the name after a dropped connection. */
   resumeToken: Uint8Array;
+  /** Members in the room now, this one included. */
+  memberCount: number;
+  /** The first members in join order, at most `MAX_LISTED_MEMBERS`; `who` pages the rest. */
   members: string[];
 }
 export interface Deliver {
@@ -152,9 +178,27 @@ export interface Presence {
   ts: number;
   reason: LeaveReason | "";
 }
+/**
+ * Joins and leaves in a large room, gathered over a short interval instead of one `presence`
+ * frame per member per change: counts, and the first few names of each.
+ */
+export interface PresenceSummary {
+  type: "presence_summary";
+  room: string;
+  ts: number;
+  joined: number;
+  left: number;
+  joinedNames: string[];
+  leftNames: string[];
+}
+/** One page of a room's member list, in join order. */
 export interface Members {
   type: "members";
   room: string;
+  /** Members in the room now. */
+  total: number;
+  /** Position of the first name of this page in the whole list. */
+  offset: number;
   members: string[];
 }
 export interface ErrorMessage {
@@ -164,6 +208,8 @@ export interface ErrorMessage {
   message: string;
   /** The sender closes the connection after a fatal error. */
   fatal: boolean;
+  /** For refusals that pass with time (rate limits): when to try again; 0 otherwise. */
+  retryAfterMs: number;
 }
 export interface Left {
   type: "left";
@@ -176,6 +222,8 @@ export interface Nack {
   id: Uint8Array;
   code: string;
   message: string;
+  /** How long to wait before sending it again; 0 when the sender may choose. */
+  retryAfterMs: number;
 }
 /** Every stored message the member asked for has been sent; what follows is live. */
 export interface CaughtUp {
@@ -194,6 +242,7 @@ export type ServerMessage =
   | Deliver
   | Ack
   | Presence
+  | PresenceSummary
   | Members
   | ErrorMessage
   | Left
@@ -222,9 +271,11 @@ export function encodeMessage(message: Message): Uint8Array {
       break;
     case "room_query":
     case "leave":
-    case "who":
     case "left":
       writer.str8(message.room);
+      break;
+    case "who":
+      writer.str8(message.room).u32(message.offset);
       break;
     case "join":
       writer.str8(message.room).str8(message.name).u32(message.params.iterations)
@@ -258,12 +309,12 @@ export function encodeMessage(message: Message): Uint8Array {
       break;
     case "joined":
       writer.str8(message.room).str8(message.name).u64(message.lastSeq).u64(message.firstSeq)
-        .fixed(message.resumeToken, RESUME_TOKEN_BYTES);
-      writeNames(writer, message.members);
+        .fixed(message.resumeToken, RESUME_TOKEN_BYTES).u32(message.memberCount);
+      writeNames(writer, message.members, MAX_LISTED_MEMBERS);
       break;
     case "nack":
       writer.str8(message.room).fixed(message.id, MESSAGE_ID_BYTES).str8(message.code)
-        .str16(message.message);
+        .str16(message.message).u32(message.retryAfterMs);
       break;
     case "caught_up":
       writer.str8(message.room).u64(message.lastSeq);
@@ -278,22 +329,29 @@ export function encodeMessage(message: Message): Uint8Array {
       writer.str8(message.room).u8(message.event === "join" ? 1 : 2).str8(message.name)
         .u64(message.ts).str8(message.reason);
       break;
+    case "presence_summary":
+      writer.str8(message.room).u64(message.ts).u32(message.joined).u32(message.left);
+      writeNames(writer, message.joinedNames, SUMMARY_NAMES);
+      writeNames(writer, message.leftNames, SUMMARY_NAMES);
+      break;
     case "members":
-      writer.str8(message.room);
-      writeNames(writer, message.members);
+      writer.str8(message.room).u32(message.total).u32(message.offset);
+      writeNames(writer, message.members, MEMBERS_PAGE);
       break;
     case "error":
       writer.str8(message.code).str8(message.room).str16(message.message)
-        .u8(message.fatal ? 1 : 0);
+        .u8(message.fatal ? 1 : 0).u32(message.retryAfterMs);
       break;
   }
-  return writer.finish();
+  return checkedSize(writer.finish());
 }
 
 /** Encodes a SEND frame; the sealed body is copied once, as is. */
 export function encodeSend(room: string, id: Uint8Array, sealed: Uint8Array): Uint8Array {
-  return new WireWriter(FrameType.send, 32 + room.length * 3 + sealed.length).str8(room)
-    .fixed(id, MESSAGE_ID_BYTES).raw(sealed).finish();
+  return checkedSize(
+    new WireWriter(FrameType.send, 32 + room.length * 3 + sealed.length).str8(room)
+      .fixed(id, MESSAGE_ID_BYTES).raw(sealed).finish(),
+  );
 }
 
 /**
@@ -304,9 +362,34 @@ export function encodeDeliver(
   header: Omit<Deliver, "type" | "sealed">,
   sealed: Uint8Array,
 ): Uint8Array {
-  return new WireWriter(FrameType.deliver, 64 + header.room.length * 3 + sealed.length)
-    .str8(header.room).u64(header.seq).u64(header.ts).str8(header.from)
-    .fixed(header.id, MESSAGE_ID_BYTES).raw(sealed).finish();
+  return checkedSize(
+    new WireWriter(FrameType.deliver, 64 + header.room.length * 3 + sealed.length)
+      .str8(header.room).u64(header.seq).u64(header.ts).str8(header.from)
+      .fixed(header.id, MESSAGE_ID_BYTES).raw(sealed).finish(),
+  );
+}
+
+/** Bytes a `deliver` frame takes on the wire, length prefix included, without building it. */
+export function deliverFrameBytes(room: string, from: string, sealedBytes: number): number {
+  return LENGTH_PREFIX_BYTES + 1 + 1 + utf8Length(room) + 8 + 8 + 1 + utf8Length(from) +
+    MESSAGE_ID_BYTES + sealedBytes;
+}
+
+/**
+ * Refuses to hand out a frame that no peer would accept: building one is a bug in the caller,
+ * which must check sizes first (a relay that sent one would make every receiver drop the link).
+ */
+function checkedSize(frame: Uint8Array): Uint8Array {
+  if (frame.length - LENGTH_PREFIX_BYTES > MAX_FRAME_BYTES) {
+    throw new RangeError(
+      `Frame of ${frame.length - LENGTH_PREFIX_BYTES} bytes is over the ${MAX_FRAME_BYTES} limit`,
+    );
+  }
+  return frame;
+}
+
+function utf8Length(text: string): number {
+  return utf8.encode(text).length;
 }
 
 /** Decodes one frame body (without its length prefix). */
@@ -348,7 +431,7 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
     case FrameType.leave:
       return { type: "leave", room: reader.str8() };
     case FrameType.who:
-      return { type: "who", room: reader.str8() };
+      return { type: "who", room: reader.str8(), offset: reader.u32() };
     case FrameType.ping:
       return { type: "ping", token: reader.u64() };
     case FrameType.pong:
@@ -381,7 +464,8 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
         lastSeq: reader.u64(),
         firstSeq: reader.u64(),
         resumeToken: reader.fixed(RESUME_TOKEN_BYTES),
-        members: readNames(reader),
+        memberCount: reader.u32(),
+        members: readNames(reader, MAX_LISTED_MEMBERS),
       };
     case FrameType.deliver:
       return {
@@ -422,15 +506,31 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
         reason: reason as LeaveReason | "",
       };
     }
+    case FrameType.presence_summary:
+      return {
+        type: "presence_summary",
+        room: reader.str8(),
+        ts: reader.u64(),
+        joined: reader.u32(),
+        left: reader.u32(),
+        joinedNames: readNames(reader, SUMMARY_NAMES),
+        leftNames: readNames(reader, SUMMARY_NAMES),
+      };
     case FrameType.members:
-      return { type: "members", room: reader.str8(), members: readNames(reader) };
+      return {
+        type: "members",
+        room: reader.str8(),
+        total: reader.u32(),
+        offset: reader.u32(),
+        members: readNames(reader, MEMBERS_PAGE),
+      };
     case FrameType.error: {
       const code = reader.str8();
       const room = reader.str8();
       const message = reader.str16();
       const fatal = reader.u8();
       if (fatal > 1) throw new ProtocolError("bad_frame", "error has an invalid fatal flag");
-      return { type: "error", code, room, message, fatal: fatal === 1 };
+      return { type: "error", code, room, message, fatal: fatal === 1, retryAfterMs: reader.u32() };
     }
     case FrameType.left:
       return { type: "left", room: reader.str8() };
@@ -441,6 +541,7 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
         id: reader.fixed(MESSAGE_ID_BYTES),
         code: reader.str8(),
         message: reader.str16(),
+        retryAfterMs: reader.u32(),
       };
     case FrameType.caught_up:
       return { type: "caught_up", room: reader.str8(), lastSeq: reader.u64() };
@@ -481,13 +582,17 @@ function readToken(reader: WireReader): Uint8Array {
   return reader.fixed(length);
 }
 
-function writeNames(writer: WireWriter, names: readonly string[]): void {
+function writeNames(writer: WireWriter, names: readonly string[], max: number): void {
+  if (names.length > max) {
+    throw new RangeError(`At most ${max} names fit here, got ${names.length}`);
+  }
   writer.u16(names.length);
   for (const name of names) writer.str8(name);
 }
 
-function readNames(reader: WireReader): string[] {
+function readNames(reader: WireReader, max: number): string[] {
   const count = reader.u16();
+  if (count > max) throw new ProtocolError("bad_frame", `A list of ${count} names; at most ${max}`);
   const names: string[] = [];
   for (let i = 0; i < count; i++) names.push(reader.str8());
   return names;

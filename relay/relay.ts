@@ -218,6 +218,7 @@ export class Relay {
               id: message.id,
               code: failure instanceof StorageFullError ? "storage_full" : "storage_failed",
               message: `Not stored: ${failure.message}; it will be sent again`,
+              retryAfterMs: 0,
             }
             : { type: "ack", room: room.name, id: message.id, seq, ts: message.ts },
         );

@@ -46,9 +46,22 @@ export class Room<M extends Member = Member> {
     return ++this.lastSeq;
   }
 
-  /** Member names in join order. */
-  memberNames(): string[] {
-    return [...this.#members.values()].map((member) => member.name);
+  /** Members in the room now. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Up to `limit` member names in join order, skipping the first `offset`. */
+  memberNames(offset = 0, limit = Infinity): string[] {
+    const names: string[] = [];
+    if (limit <= 0) return names;
+    let index = 0;
+    for (const member of this.#members.values()) {
+      if (index++ < offset) continue;
+      names.push(member.name);
+      if (names.length >= limit) break;
+    }
+    return names;
   }
 
   /** The member using `name` (any case), if one is connected. */

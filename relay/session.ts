@@ -12,6 +12,8 @@ import {
   type Join,
   type LeaveReason,
   MAX_FRAME_BYTES,
+  MAX_LISTED_MEMBERS,
+  MEMBERS_PAGE,
   type Message,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -187,7 +189,13 @@ export class Session {
         const membership = this.#membership(message.room);
         if (!membership) return;
         const room = membership.room;
-        this.reply({ type: "members", room: room.name, members: room.memberNames() });
+        this.reply({
+          type: "members",
+          room: room.name,
+          total: room.size,
+          offset: message.offset,
+          members: room.memberNames(message.offset, MEMBERS_PAGE),
+        });
         return;
       }
       case "ping":
@@ -258,7 +266,8 @@ export class Session {
       lastSeq: room.committedSeq,
       firstSeq,
       resumeToken: token,
-      members: room.memberNames(),
+      memberCount: room.size,
+      members: room.memberNames(0, MAX_LISTED_MEMBERS),
     });
     this.#broadcast(room, name, {
       type: "presence",
@@ -363,5 +372,5 @@ export function errorFrame(
   message: string,
   fatal: boolean,
 ): Uint8Array {
-  return encodeMessage({ type: "error", code, room, message, fatal });
+  return encodeMessage({ type: "error", code, room, message, fatal, retryAfterMs: 0 });
 }

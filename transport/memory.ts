@@ -7,11 +7,13 @@ import type { FrameConnection } from "./types.ts";
 
 /** A connected pair: what one end sends, the other receives. */
 export function memoryPair(
-  options: { maxQueueBytes?: number; labels?: [string, string] } = {},
+  options: { maxQueueBytes?: number; labels?: [string, string]; addresses?: [string, string] } = {},
 ): [MemoryConnection, MemoryConnection] {
   const [a, b] = options.labels ?? ["memory-a", "memory-b"];
-  const left = new MemoryConnection(a, options.maxQueueBytes ?? Infinity);
-  const right = new MemoryConnection(b, options.maxQueueBytes ?? Infinity);
+  // Each end's `address` is the other end's: it is whom this end talks to.
+  const [addressA, addressB] = options.addresses ?? [b, a];
+  const left = new MemoryConnection(a, addressA, options.maxQueueBytes ?? Infinity);
+  const right = new MemoryConnection(b, addressB, options.maxQueueBytes ?? Infinity);
   left.remote = right;
   right.remote = left;
   return [left, right];
@@ -20,6 +22,7 @@ export function memoryPair(
 /** One end of a `memoryPair`. Frames sent stay queued until the other end reads them. */
 export class MemoryConnection implements FrameConnection {
   readonly peer: string;
+  readonly address: string;
   remote: MemoryConnection | null = null;
   readonly #maxQueueBytes: number;
   readonly #decoder = new FrameDecoder(MAX_FRAME_BYTES);
@@ -30,8 +33,9 @@ export class MemoryConnection implements FrameConnection {
   #wake: (() => void) | null = null;
   #readWaiters: (() => void)[] = [];
 
-  constructor(peer: string, maxQueueBytes: number) {
+  constructor(peer: string, address: string, maxQueueBytes: number) {
     this.peer = peer;
+    this.address = address;
     this.#maxQueueBytes = maxQueueBytes;
   }
 

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_QUEUE_BYTES,
   type StreamConnectionOptions,
 } from "./stream_connection.ts";
+import { addressKey } from "./address.ts";
 import { OutputQueue } from "./output_queue.ts";
 import type { FrameConnection } from "./types.ts";
 import { sshFromHex } from "./tls_fingerprint.ts";
@@ -117,6 +118,7 @@ export function connectTls(target: TlsTarget): Promise<{ socket: tls.TLSSocket; 
 /** A framed connection over a connected `node:tls` socket. */
 export class NodeTlsConnection implements FrameConnection {
   readonly peer: string;
+  readonly address: string;
   readonly #socket: tls.TLSSocket;
   readonly #maxFrameBytes: number;
   readonly #gone = Promise.withResolvers<void>();
@@ -134,6 +136,7 @@ export class NodeTlsConnection implements FrameConnection {
   constructor(socket: tls.TLSSocket, peer: string, options: StreamConnectionOptions = {}) {
     this.#socket = socket;
     this.peer = peer;
+    this.address = socket.remoteAddress ? addressKey(socket.remoteAddress) : peer;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#output = new OutputQueue((batch) => this.#writeBatch(batch), {
       maxBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,

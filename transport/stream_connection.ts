@@ -4,6 +4,7 @@
  * an `OutputQueue`.
  */
 import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import { addressKey } from "./address.ts";
 import { OutputQueue } from "./output_queue.ts";
 import type { SendBudget } from "./send_budget.ts";
 import type { FrameConnection } from "./types.ts";
@@ -28,6 +29,7 @@ export interface StreamConnectionOptions {
 /** A framed connection over `Deno.Conn`. */
 export class StreamConnection implements FrameConnection {
   readonly peer: string;
+  readonly address: string;
   readonly #conn: Deno.Conn;
   readonly #maxFrameBytes: number;
   readonly #budget: SendBudget | undefined;
@@ -38,6 +40,8 @@ export class StreamConnection implements FrameConnection {
   constructor(conn: Deno.Conn, options: StreamConnectionOptions = {}) {
     this.#conn = conn;
     this.peer = formatAddress(conn.remoteAddr);
+    const remote = conn.remoteAddr;
+    this.address = remote.transport === "tcp" ? addressKey(remote.hostname) : this.peer;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#budget = options.budget;
     this.#output = new OutputQueue(async (batch) => {

@@ -8,6 +8,11 @@ export interface FrameConnection {
   /** Who the peer is, for log lines: an address, or a label for in-memory pairs. */
   readonly peer: string;
   /**
+   * The key per-address limits count this peer under (transport/address.ts): its IPv4 address,
+   * its IPv6 /64, or a label for in-memory pairs.
+   */
+  readonly address: string;
+  /**
    * Frame bodies (type byte and payload, no length prefix) in arrival order, each a copy the
    * caller owns. Ends when the peer closes; throws `ProtocolError` on a framing violation.
    */

@@ -103,7 +103,12 @@ Deno.test("serve: bad input ends only the offending connection", async () => {
   ];
   for (const [label, bytes, code] of attacks) {
     using peer = await RawPeer.connect(server.port);
-    await peer.send({ type: "hello", minVersion: 1, maxVersion: 1, software: "attacker" });
+    await peer.send({
+      type: "hello",
+      minVersion: PROTOCOL_VERSION,
+      maxVersion: PROTOCOL_VERSION,
+      software: "attacker",
+    });
     assert.equal((await peer.next())?.type, "welcome", label);
     await peer.write(bytes);
     await peer.conn.closeWrite();

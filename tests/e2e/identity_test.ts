@@ -11,7 +11,7 @@ import {
   seal,
   signContent,
 } from "../../crypto.ts";
-import { BODY_KIND_CODES, encodeBody, PROTOCOL_VERSION } from "../../protocol.ts";
+import { BODY_KIND_CODES, encodeBody, PROTOCOL_VERSION, SEAL_VERSION } from "../../protocol.ts";
 import { joinClient, RawPeer, startServer } from "./harness.ts";
 
 const PASSPHRASE = "quartz-lemon-harbor-violet-engine";
@@ -61,7 +61,12 @@ Deno.test("join: a message with a tampered signature is shown as unverified, nev
   await using server = await startServer();
   await using bob = await joinClient(server.port, "bob", { passphrase: PASSPHRASE });
   using forger = await RawPeer.connect(server.port);
-  await forger.send({ type: "hello", minVersion: 1, maxVersion: 1, software: "forger" });
+  await forger.send({
+    type: "hello",
+    minVersion: PROTOCOL_VERSION,
+    maxVersion: PROTOCOL_VERSION,
+    software: "forger",
+  });
   assert.equal((await forger.next())?.type, "welcome");
   await forger.send({ type: "room_query", room: "lobby" });
   const info = await forger.next();
@@ -80,7 +85,7 @@ Deno.test("join: a message with a tampered signature is shown as unverified, nev
 
   const { identity } = await generateIdentity();
   const id = newMessageId();
-  const context = { version: PROTOCOL_VERSION, room: "lobby", sender: "mallory", id };
+  const context = { version: SEAL_VERSION, room: "lobby", sender: "mallory", id };
   const sentAt = Date.now();
   const signature = await signContent(identity, {
     ...context,

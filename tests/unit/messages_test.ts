@@ -56,13 +56,13 @@ const SAMPLES: Samples = {
     { type: "send", room: "ops", id: ID, sealed: new Uint8Array(0) },
   ],
   leave: [{ type: "leave", room: "ops" }],
-  who: [{ type: "who", room: "ops" }],
+  who: [{ type: "who", room: "ops", offset: 0 }, { type: "who", room: "ops", offset: 400 }],
   ping: [{ type: "ping", token: 0 }, { type: "ping", token: BIG_TS }],
   pong: [{ type: "pong", token: 2 ** 32 + 5 }],
   bye: [{ type: "bye" }],
   welcome: [{
     type: "welcome",
-    version: 1,
+    version: 2,
     software: "chat",
     maxFrameBytes: 65_536,
     heartbeatMs: 15_000,
@@ -79,6 +79,7 @@ const SAMPLES: Samples = {
       lastSeq: 0,
       firstSeq: 1,
       resumeToken: new Uint8Array(16).fill(1),
+      memberCount: 1,
       members: ["ana"],
     },
     {
@@ -88,10 +89,28 @@ const SAMPLES: Samples = {
       lastSeq: 99,
       firstSeq: 40,
       resumeToken: new Uint8Array(16).fill(2),
+      memberCount: 9_999,
       members: ["ana", "bob", "Zo\u00eb"],
     },
   ],
-  nack: [{ type: "nack", room: "ops", id: ID, code: "storage_full", message: "Not stored" }],
+  nack: [
+    {
+      type: "nack",
+      room: "ops",
+      id: ID,
+      code: "storage_full",
+      message: "Not stored",
+      retryAfterMs: 0,
+    },
+    {
+      type: "nack",
+      room: "ops",
+      id: ID,
+      code: "rate_limited",
+      message: "Slow",
+      retryAfterMs: 1_500,
+    },
+  ],
   caught_up: [{ type: "caught_up", room: "ops", lastSeq: 12 }],
   deliver: [{
     type: "deliver",
@@ -107,13 +126,55 @@ const SAMPLES: Samples = {
     { type: "presence", room: "ops", event: "join", name: "bob", ts: 5, reason: "" },
     { type: "presence", room: "ops", event: "leave", name: "bob", ts: 6, reason: "too_slow" },
   ],
+  presence_summary: [
+    {
+      type: "presence_summary",
+      room: "ops",
+      ts: 7,
+      joined: 12,
+      left: 0,
+      joinedNames: ["ana", "bob"],
+      leftNames: [],
+    },
+    {
+      type: "presence_summary",
+      room: "ops",
+      ts: BIG_TS,
+      joined: 0,
+      left: 3,
+      joinedNames: [],
+      leftNames: ["cy", "di", "ed"],
+    },
+  ],
   members: [
-    { type: "members", room: "ops", members: [] },
-    { type: "members", room: "ops", members: ["ana", "bob"] },
+    { type: "members", room: "ops", total: 0, offset: 0, members: [] },
+    { type: "members", room: "ops", total: 5_000, offset: 400, members: ["ana", "bob"] },
   ],
   error: [
-    { type: "error", code: "wrong_passphrase", room: "ops", message: "Wrong", fatal: false },
-    { type: "error", code: "server_shutdown", room: "", message: "Bye \u2014 now", fatal: true },
+    {
+      type: "error",
+      code: "wrong_passphrase",
+      room: "ops",
+      message: "Wrong",
+      fatal: false,
+      retryAfterMs: 0,
+    },
+    {
+      type: "error",
+      code: "server_shutdown",
+      room: "",
+      message: "Bye \u2014 now",
+      fatal: true,
+      retryAfterMs: 0,
+    },
+    {
+      type: "error",
+      code: "too_many_attempts",
+      room: "ops",
+      message: "Slow down",
+      fatal: false,
+      retryAfterMs: 2 ** 32 - 1,
+    },
   ],
   left: [{ type: "left", room: "ops" }],
 };
@@ -181,7 +242,7 @@ Deno.test("encodeSend() produces the same bytes as encodeMessage() of a send", (
 });
 
 Deno.test("decodeMessage() rejects an unknown frame type as unknown_frame", () => {
-  for (const type of [0x00, 0x0a, 0x3f, 0x40, 0x4c, 0x7f, 0x80, 0xff]) {
+  for (const type of [0x00, 0x0a, 0x3f, 0x40, 0x4d, 0x7f, 0x80, 0xff]) {
     assert.throws(
       () => decodeMessage(new Uint8Array([type, 0, 0])),
       isProtocolError("unknown_frame"),
@@ -269,7 +330,8 @@ Deno.test("decodeMessage() rejects out-of-range flags and enums as bad_frame", (
   const presence = SAMPLES.presence[0]!;
   const cases: [string, Uint8Array][] = [
     ["room_info exists flag 2", patch(roomInfo, 1, 2)],
-    ["error fatal flag 2", patch(error, 1, 2)],
+    // error ends with u8 fatal, u32 retry_after_ms.
+    ["error fatal flag 2", patch(error, 1 + 4, 2)],
     // presence ends with u8 event, str8 name "bob", u64 ts, str8 reason "".
     ["presence event 3", patch(presence, 1 + 8 + 4 + 1, 3)],
   ];

@@ -59,7 +59,12 @@ Deno.test("Relay.accept() ends a connection that sends a frame before hello with
 Deno.test("Relay.accept() ends a connection that says hello twice with unexpected_frame", async () => {
   const relay = newRelay();
   await using peer = await greeted(relay);
-  peer.send({ type: "hello", minVersion: 1, maxVersion: 1, software: "test" });
+  peer.send({
+    type: "hello",
+    minVersion: PROTOCOL_VERSION,
+    maxVersion: PROTOCOL_VERSION,
+    software: "test",
+  });
   await peer.expectFatal("unexpected_frame");
 });
 
@@ -124,6 +129,7 @@ Deno.test("Relay creates a room on the first join", async () => {
     lastSeq: 0,
     firstSeq: 1,
     resumeToken: null,
+    memberCount: 1,
     members: ["ana"],
   });
 });
@@ -142,6 +148,7 @@ Deno.test("Relay lets a second member with the same key check join and lists the
     lastSeq: 0,
     firstSeq: 1,
     resumeToken: null,
+    memberCount: 2,
     members: ["ana", "bob"],
   });
 });
@@ -242,10 +249,12 @@ Deno.test("Relay answers who with the member list", async () => {
   await using ana = await member(relay, "ana");
   await using _bob = await member(relay, "bob");
   await ana.expect("presence");
-  ana.send({ type: "who", room: "ops" });
+  ana.send({ type: "who", room: "ops", offset: 0 });
   assert.deepEqual(await ana.expect("members"), {
     type: "members",
     room: "ops",
+    total: 2,
+    offset: 0,
     members: ["ana", "bob"],
   });
 });
@@ -333,7 +342,7 @@ Deno.test("Relay tells the others when a member leaves", async () => {
   assert.equal(presence.event, "leave");
   assert.equal(presence.name, "bob");
   assert.equal(presence.reason, "quit");
-  bob.send({ type: "who", room: "ops" });
+  bob.send({ type: "who", room: "ops", offset: 0 });
   await bob.expectError("not_joined", false);
 });
 
