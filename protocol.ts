@@ -3,7 +3,13 @@
  * Pure and built on Web APIs only, so the relay, the terminal client and a browser share it.
  */
 export { type ErrorCode, ProtocolError } from "./protocol/errors.ts";
-export { FrameDecoder, LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from "./protocol/frames.ts";
+export {
+  FrameDecoder,
+  LENGTH_PREFIX_BYTES,
+  MAX_FRAME_BYTES,
+  type OversizedFrames,
+  TRUNCATED_FRAME_BYTES,
+} from "./protocol/frames.ts";
 export * from "./protocol/messages.ts";
 export {
   foldName,

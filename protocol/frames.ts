@@ -11,21 +11,47 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Bytes in the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
 
+/** Bytes of an oversized frame a decoder in "truncate" mode keeps: more than any frame's header. */
+export const TRUNCATED_FRAME_BYTES = 1024;
+
+/** What a decoder does with a frame over its limit. */
+export type OversizedFrames =
+  /** Throws `ProtocolError("frame_too_large")`: the peer broke the protocol. */
+  | "fail"
+  /**
+   * Keeps the first `TRUNCATED_FRAME_BYTES` and discards the rest as it arrives. A client reads
+   * the relay this way: a `deliver` too large to use then fails to open and is reported as
+   * unreadable, and the client moves past it instead of reconnecting into the same frame forever.
+   */
+  | "truncate";
+
+/** First buffer for a frame whose bytes have not arrived yet; it doubles as they do. */
+const FIRST_FRAME_BUFFER_BYTES = 256;
+
 /**
  * Splits a byte stream into frame bodies. Chunks may end anywhere. The length prefix is checked
- * against the limit before the frame's buffer is allocated, and each frame is allocated once and
- * filled as bytes arrive, so a peer trickling bytes costs linear time.
+ * against the limit before anything is allocated for the frame, and the frame's buffer grows
+ * with the bytes that actually arrive (doubling, so a peer trickling bytes costs linear time): a
+ * peer that sends only a length prefix costs a few hundred bytes, not the frame limit.
  */
 export class FrameDecoder {
   readonly #maxFrameBytes: number;
+  readonly #oversized: OversizedFrames;
   readonly #prefix = new Uint8Array(LENGTH_PREFIX_BYTES);
   #prefixFilled = 0;
+  /** Bytes the current frame has on the wire; 0 between frames. */
+  #frameLength = 0;
+  /** Bytes of the current frame kept: all of them, or the head of a truncated one. */
+  #keepLength = 0;
   #frame: Uint8Array | null = null;
   #frameFilled = 0;
+  /** Bytes of the current frame consumed from the stream, kept or discarded. */
+  #frameConsumed = 0;
   #failure: ProtocolError | null = null;
 
-  constructor(maxFrameBytes = MAX_FRAME_BYTES) {
+  constructor(maxFrameBytes = MAX_FRAME_BYTES, options: { oversized?: OversizedFrames } = {}) {
     this.#maxFrameBytes = maxFrameBytes;
+    this.#oversized = options.oversized ?? "fail";
   }
 
   /**
@@ -39,23 +65,22 @@ export class FrameDecoder {
     let offset = 0;
     try {
       while (offset < chunk.length) {
-        if (this.#frame === null) {
+        if (this.#frameLength === 0) {
           const take = Math.min(LENGTH_PREFIX_BYTES - this.#prefixFilled, chunk.length - offset);
           this.#prefix.set(chunk.subarray(offset, offset + take), this.#prefixFilled);
           this.#prefixFilled += take;
           offset += take;
           if (this.#prefixFilled < LENGTH_PREFIX_BYTES) break;
-          this.#frame = new Uint8Array(this.#checkedLength());
-          this.#frameFilled = 0;
+          this.#startFrame(this.#checkedLength());
           this.#prefixFilled = 0;
         }
-        const take = Math.min(this.#frame.length - this.#frameFilled, chunk.length - offset);
-        this.#frame.set(chunk.subarray(offset, offset + take), this.#frameFilled);
-        this.#frameFilled += take;
+        const take = Math.min(this.#frameLength - this.#frameConsumed, chunk.length - offset);
+        const keep = Math.max(0, Math.min(take, this.#keepLength - this.#frameFilled));
+        if (keep > 0) this.#append(chunk.subarray(offset, offset + keep));
+        this.#frameConsumed += take;
         offset += take;
-        if (this.#frameFilled === this.#frame.length) {
-          frames.push(this.#frame);
-          this.#frame = null;
+        if (this.#frameConsumed === this.#frameLength) {
+          frames.push(this.#finishFrame());
         }
       }
     } catch (error) {
@@ -73,13 +98,55 @@ export class FrameDecoder {
   /** Bytes of a frame started but not finished; non-zero at end of stream means truncation. */
   get bufferedBytes(): number {
     return this.#prefixFilled +
-      (this.#frame === null ? 0 : LENGTH_PREFIX_BYTES + this.#frameFilled);
+      (this.#frameLength === 0 ? 0 : LENGTH_PREFIX_BYTES + this.#frameConsumed);
+  }
+
+  /** Bytes allocated for the frame being read: what an idle or trickling peer costs. */
+  get allocatedBytes(): number {
+    return this.#frame?.length ?? 0;
+  }
+
+  #startFrame(length: number): void {
+    this.#frameLength = length;
+    this.#keepLength = Math.min(
+      length,
+      this.#maxFrameBytes < length ? TRUNCATED_FRAME_BYTES : length,
+    );
+    this.#frame = null;
+    this.#frameFilled = 0;
+    this.#frameConsumed = 0;
+  }
+
+  #append(bytes: Uint8Array): void {
+    const needed = this.#frameFilled + bytes.length;
+    if (this.#frame === null || needed > this.#frame.length) {
+      const grown = new Uint8Array(
+        Math.min(
+          this.#keepLength,
+          Math.max(needed, FIRST_FRAME_BUFFER_BYTES, 2 * (this.#frame?.length ?? 0)),
+        ),
+      );
+      if (this.#frame) grown.set(this.#frame.subarray(0, this.#frameFilled));
+      this.#frame = grown;
+    }
+    this.#frame.set(bytes, this.#frameFilled);
+    this.#frameFilled = needed;
+  }
+
+  #finishFrame(): Uint8Array {
+    const frame = this.#frame!;
+    const body = frame.length === this.#frameFilled ? frame : frame.slice(0, this.#frameFilled);
+    this.#frame = null;
+    this.#frameLength = 0;
+    this.#frameFilled = 0;
+    this.#frameConsumed = 0;
+    return body;
   }
 
   #checkedLength(): number {
     const length = new DataView(this.#prefix.buffer).getUint32(0);
     if (length === 0) throw new ProtocolError("bad_frame", "Received an empty frame");
-    if (length > this.#maxFrameBytes) {
+    if (length > this.#maxFrameBytes && this.#oversized === "fail") {
       throw new ProtocolError(
         "frame_too_large",
         `Received a frame of ${length} bytes; the limit is ${this.#maxFrameBytes}`,

@@ -8,7 +8,7 @@
  */
 import { isIP } from "node:net";
 import tls from "node:tls";
-import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import { FrameDecoder, MAX_FRAME_BYTES, type OversizedFrames, ProtocolError } from "../protocol.ts";
 import {
   CLOSE_FLUSH_MS,
   DEFAULT_MAX_QUEUE_BYTES,
@@ -121,6 +121,7 @@ export class NodeTlsConnection implements FrameConnection {
   readonly address: string;
   readonly #socket: tls.TLSSocket;
   readonly #maxFrameBytes: number;
+  readonly #oversized: OversizedFrames;
   readonly #gone = Promise.withResolvers<void>();
   readonly #output: OutputQueue;
   #closing = false;
@@ -138,6 +139,7 @@ export class NodeTlsConnection implements FrameConnection {
     this.peer = peer;
     this.address = socket.remoteAddress ? addressKey(socket.remoteAddress) : peer;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.#oversized = options.oversizedFrames ?? "fail";
     this.#output = new OutputQueue((batch) => this.#writeBatch(batch), {
       maxBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
       budget: options.budget,
@@ -174,7 +176,7 @@ export class NodeTlsConnection implements FrameConnection {
   }
 
   async *frames(): AsyncGenerator<Uint8Array> {
-    const decoder = new FrameDecoder(this.#maxFrameBytes);
+    const decoder = new FrameDecoder(this.#maxFrameBytes, { oversized: this.#oversized });
     while (!this.#closed) {
       const chunk = this.#inbox.shift();
       if (chunk !== undefined) {

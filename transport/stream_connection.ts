@@ -3,7 +3,7 @@
  * one reused buffer, pausing while the relay-wide output budget is congested; writes go through
  * an `OutputQueue`.
  */
-import { FrameDecoder, MAX_FRAME_BYTES, ProtocolError } from "../protocol.ts";
+import { FrameDecoder, MAX_FRAME_BYTES, type OversizedFrames, ProtocolError } from "../protocol.ts";
 import { addressKey } from "./address.ts";
 import { OutputQueue } from "./output_queue.ts";
 import type { SendBudget } from "./send_budget.ts";
@@ -22,6 +22,8 @@ const MAX_READ_BUFFER_BYTES = 64 * 1024;
 export interface StreamConnectionOptions {
   maxQueueBytes?: number;
   maxFrameBytes?: number;
+  /** What to do with a frame over the limit (default "fail"); clients truncate the relay's. */
+  oversizedFrames?: OversizedFrames;
   /** A budget shared with other connections: reading pauses while it is congested. */
   budget?: SendBudget;
 }
@@ -32,6 +34,7 @@ export class StreamConnection implements FrameConnection {
   readonly address: string;
   readonly #conn: Deno.Conn;
   readonly #maxFrameBytes: number;
+  readonly #oversized: OversizedFrames;
   readonly #budget: SendBudget | undefined;
   readonly #output: OutputQueue;
   #closing = false;
@@ -43,6 +46,7 @@ export class StreamConnection implements FrameConnection {
     const remote = conn.remoteAddr;
     this.address = remote.transport === "tcp" ? addressKey(remote.hostname) : this.peer;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+    this.#oversized = options.oversizedFrames ?? "fail";
     this.#budget = options.budget;
     this.#output = new OutputQueue(async (batch) => {
       let written = 0;
@@ -63,7 +67,7 @@ export class StreamConnection implements FrameConnection {
 
   async *frames(): AsyncGenerator<Uint8Array> {
     let buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
-    const decoder = new FrameDecoder(this.#maxFrameBytes);
+    const decoder = new FrameDecoder(this.#maxFrameBytes, { oversized: this.#oversized });
     while (true) {
       let count: number | null;
       try {

@@ -11,6 +11,7 @@ import {
   MAX_FRAME_BYTES,
   type Message,
   ProtocolError,
+  TRUNCATED_FRAME_BYTES,
 } from "../../protocol.ts";
 
 const DELIVER: Message = {
@@ -165,5 +166,36 @@ Deno.test("FrameDecoder.push() fills a trickled frame in place", () => {
   }
   assert.equal(decoded.length, 1);
   assert.equal(decoded[0]!.length, MAX_FRAME_BYTES);
+  assert.equal(decoder.bufferedBytes, 0);
+});
+
+Deno.test("FrameDecoder.push() allocates only for the bytes of a frame that arrived", () => {
+  const decoder = new FrameDecoder();
+  decoder.push(lengthPrefix(MAX_FRAME_BYTES));
+  assert.equal(decoder.allocatedBytes, 0, "a length prefix alone allocates nothing");
+  decoder.push(new Uint8Array(10));
+  assert.ok(decoder.allocatedBytes <= 256, `allocated ${decoder.allocatedBytes} for 10 bytes`);
+  decoder.push(new Uint8Array(3_000));
+  assert.ok(decoder.allocatedBytes < 8_192, `allocated ${decoder.allocatedBytes} for 3,010 bytes`);
+  const rest = new Uint8Array(MAX_FRAME_BYTES - 3_010).fill(7);
+  const [frame] = decoder.push(rest);
+  assert.equal(frame?.length, MAX_FRAME_BYTES);
+  assert.equal(frame?.[MAX_FRAME_BYTES - 1], 7);
+  assert.equal(decoder.allocatedBytes, 0);
+});
+
+Deno.test("FrameDecoder in truncate mode keeps the head of an oversized frame and goes on", () => {
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES, { oversized: "truncate" });
+  const big = Uint8Array.from({ length: MAX_FRAME_BYTES + 24 }, (_, i) => i & 0xff);
+  const next = encodeMessage(DELIVER);
+  const stream = concatBytes(lengthPrefix(big.length), big, next);
+  const frames: Uint8Array[] = [];
+  for (let offset = 0; offset < stream.length; offset += 1_000) {
+    frames.push(...decoder.push(stream.subarray(offset, offset + 1_000)));
+    assert.ok(decoder.allocatedBytes <= TRUNCATED_FRAME_BYTES);
+  }
+  assert.equal(frames.length, 2);
+  assert.deepEqual(frames[0], big.subarray(0, TRUNCATED_FRAME_BYTES));
+  assert.deepEqual(frames[1], next.subarray(LENGTH_PREFIX_BYTES));
   assert.equal(decoder.bufferedBytes, 0);
 });
