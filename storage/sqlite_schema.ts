@@ -1,41 +1,11 @@
 /**
- * The layout of the relay's SQLite file and the decision whether an existing file is ours. It owns
- * the schema and its version, creating it in a new database, and refusing, with a
- * `StorageOpenError` and without writing to it, a file that is not a usable chat database. It must
- * not know how the store reads, writes or tunes its connection, nor what the relay keeps in it.
+ * The decision whether an existing SQLite file is a chat database this code can open: refusing,
+ * with a `StorageOpenError` and without writing to it, a file that is not one, is corrupt, or was
+ * written by a newer chat. The layout itself is in migrations.ts. It must not know how the store
+ * reads, writes or tunes its connection, nor what the relay keeps in it.
  */
 import { DatabaseSync, type SQLOutputValue } from "node:sqlite";
-
-/** The schema this code reads and writes, kept in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 1;
-
-// STRICT makes SQLite refuse a fractional seq or a string where bytes belong instead of storing it.
-// The ts index lets prune find old messages without reading every blob; ts grows with time, so
-// appends only touch its last page and it cost no measurable append throughput.
-const SCHEMA = `
-  CREATE TABLE rooms (
-    folded TEXT PRIMARY KEY, name TEXT NOT NULL, salt BLOB NOT NULL, iterations INTEGER NOT NULL,
-    key_check BLOB NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, created_at INTEGER
-  ) STRICT;
-  CREATE TABLE messages (
-    room TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, sender TEXT NOT NULL,
-    id BLOB NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (room, seq)
-  ) STRICT, WITHOUT ROWID;
-  CREATE UNIQUE INDEX messages_by_id ON messages (room, id);
-  CREATE INDEX messages_by_ts ON messages (ts);
-  CREATE TABLE reservations (
-    room TEXT NOT NULL, folded_name TEXT NOT NULL, name TEXT NOT NULL, token BLOB NOT NULL,
-    expires_at INTEGER NOT NULL, PRIMARY KEY (room, folded_name)
-  ) STRICT;
-  PRAGMA user_version = ${SCHEMA_VERSION};
-`;
-
-/** The columns each table must have for an existing file to count as ours. */
-const EXPECTED_COLUMNS: Readonly<Record<string, string>> = {
-  rooms: "created_at,folded,iterations,key_check,last_seq,name,salt",
-  messages: "id,room,sealed,sender,seq,ts",
-  reservations: "expires_at,folded_name,name,room,token",
-};
+import { columnsAt, SCHEMA_VERSION } from "./migrations.ts";
 
 // Primary result codes (https://sqlite.org/rescode.html); node:sqlite reports extended codes.
 const SQLITE_CORRUPT = 11;
@@ -59,18 +29,6 @@ export class StorageOpenError extends Error {
     this.name = "StorageOpenError";
     this.code = code;
     this.path = path;
-  }
-}
-
-/** Creates the schema in a database that has none yet (`user_version` 0); others are left as is. */
-export function ensureSchema(db: DatabaseSync): void {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    if (int(db.prepare("PRAGMA user_version").get(), "user_version") === 0) db.exec(SCHEMA);
-    db.exec("COMMIT");
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
   }
 }
 
@@ -118,10 +76,10 @@ function inspect(path: string): void {
     const columns = db.prepare(
       "SELECT group_concat(name, ',') AS names FROM (SELECT name FROM pragma_table_info(?) ORDER BY name)",
     );
-    const ours = Object.entries(EXPECTED_COLUMNS).every(([table, expected]) =>
-      columns.get(table)?.["names"] === expected
-    );
-    if (version !== SCHEMA_VERSION || !ours) {
+    const expected = columnsAt(version);
+    const ours = expected !== null &&
+      Object.entries(expected).every(([table, names]) => columns.get(table)?.["names"] === names);
+    if (!ours) {
       throw refuse("foreign_schema", "it is a SQLite database of some other program", elsewhere);
     }
   } catch (error) {

@@ -19,16 +19,17 @@ import {
 } from "../relay/store.ts";
 import {
   describe,
-  ensureSchema,
   errcode,
   int,
   type Row,
   StorageOpenError,
   validateExisting,
 } from "./sqlite_schema.ts";
+import { migrate } from "./migrations.ts";
 
 // Re-exported so callers keep importing the whole storage API from this one module.
-export { SCHEMA_VERSION, StorageOpenError, type StorageOpenErrorCode } from "./sqlite_schema.ts";
+export { StorageOpenError, type StorageOpenErrorCode } from "./sqlite_schema.ts";
+export { SCHEMA_VERSION } from "./migrations.ts";
 
 /** The path that keeps the store in memory, writing nothing to disk. */
 export const MEMORY_PATH = ":memory:";
@@ -308,7 +309,7 @@ function configure(db: DatabaseSync, memory: boolean, maxBytes: number | undefin
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
-  ensureSchema(db);
+  migrate(db);
   if (maxBytes !== undefined) {
     // A real size cap, so "disk full" can be exercised; SQLite keeps it at least the current size.
     const pageSize = int(db.prepare("PRAGMA page_size").get(), "page_size");
