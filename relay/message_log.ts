@@ -52,16 +52,19 @@ export class MessageLog<S> {
   }
 
   /**
-   * A message with this id in the room: waiting for the commit (the caller adds itself to its
-   * senders) or already stored (the caller acknowledges it again). Null when new.
+   * A message from `sender` with this id in the room: waiting for the commit (the caller adds
+   * itself to its senders) or already stored (the caller acknowledges it again). Null when new.
+   * The sender is part of what identifies a message: a member who reuses another's id (seen in
+   * a delivery) stores a message of its own, and never makes the other's retry look done.
    */
   find(
     room: string,
+    sender: string,
     id: Uint8Array,
   ): { pending: PendingMessage<S> } | { stored: { seq: number; ts: number } } | null {
-    const pending = this.#pendingById.get(idKey(room, id));
+    const pending = this.#pendingById.get(idKey(room, sender, id));
     if (pending) return { pending };
-    const stored = this.#store.findMessage(room, id);
+    const stored = this.#store.findMessage(room, sender, id);
     return stored ? { stored } : null;
   }
 
@@ -69,7 +72,7 @@ export class MessageLog<S> {
   append(message: PendingMessage<S>): void {
     if (this.#pending.length === 0) this.#defer(() => this.flush());
     this.#pending.push(message);
-    this.#pendingById.set(idKey(message.room, message.id), message);
+    this.#pendingById.set(idKey(message.room, message.from, message.id), message);
     if (this.#pending.length >= MAX_BATCH) this.flush();
   }
 
@@ -92,8 +95,8 @@ export class MessageLog<S> {
   }
 }
 
-function idKey(room: string, id: Uint8Array): string {
+function idKey(room: string, sender: string, id: Uint8Array): string {
   let hex = "";
   for (const byte of id) hex += byte.toString(16).padStart(2, "0");
-  return `${room}\u0000${hex}`;
+  return `${room}\u0000${sender}\u0000${hex}`;
 }

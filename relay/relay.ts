@@ -175,7 +175,7 @@ export class Relay {
 
   #publish(membership: Membership, id: Uint8Array, sealed: Uint8Array): void {
     const room = membership.room;
-    const known = this.#log.find(room.name, id);
+    const known = this.#log.find(room.name, membership.name, id);
     if (known && "pending" in known) {
       known.pending.senders.push(membership.session);
       return;

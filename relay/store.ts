@@ -70,14 +70,23 @@ export interface RelayStore {
    * `StorageFullError` (storing nothing) when the disk or the configured size limit is full.
    */
   appendMessages(messages: readonly MessageRecord[]): void;
-  /** The stored message with this id in the room, if it is still kept. */
-  findMessage(room: string, id: Uint8Array): { seq: number; ts: number } | null;
+  /** The stored message from `sender` with this id in the room, if it is still kept. */
+  findMessage(room: string, sender: string, id: Uint8Array): { seq: number; ts: number } | null;
   /** Up to `limit` messages with seq > `afterSeq`, in sequence order. */
   readMessages(room: string, afterSeq: number, limit: number): StoredMessage[];
   /** The oldest kept sequence number, or lastSeq + 1 when the room keeps none. */
   firstSeq(room: string): number;
   /** Deletes what retention no longer allows; returns how many messages went. */
   prune(now: number, retention: Retention): number;
+  /** The newest stored message's ts, or null when none is stored. */
+  newestTs(): number | null;
+  /** Deletes a room with its messages and name reservations. */
+  deleteRoom(name: string): void;
+  /**
+   * Rooms an operator dropped while the relay ran (`chat rooms drop`; already deleted from
+   * storage), by folded name, each reported once.
+   */
+  takeRoomDrops(): string[];
   /** Every unexpired reservation. */
   loadReservations(now: number): Reservation[];
   /** Applies reservation changes in one transaction, in order. */

@@ -47,6 +47,23 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;`,
     columns: V1_COLUMNS,
   },
+  {
+    version: 2,
+    why: "a message is known by room, sender and id, so one member cannot take another's id; " +
+      "each room's stored bytes, for its quota; rooms an operator dropped, for the relay to see",
+    sql: `
+      DROP INDEX messages_by_id;
+      CREATE UNIQUE INDEX messages_by_sender_id ON messages (room, sender, id);
+      ALTER TABLE rooms ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE rooms SET stored_bytes =
+        COALESCE((SELECT SUM(length(sealed)) FROM messages WHERE messages.room = rooms.name), 0);
+      CREATE TABLE room_drops (folded TEXT PRIMARY KEY, dropped_at INTEGER NOT NULL) STRICT;`,
+    columns: {
+      ...V1_COLUMNS,
+      rooms: "created_at,folded,iterations,key_check,last_seq,name,salt,stored_bytes",
+      room_drops: "dropped_at,folded",
+    },
+  },
 ];
 
 /** The schema this code reads and writes, kept in SQLite's `user_version`. */

@@ -56,29 +56,45 @@ const SQLITE_IOERR_SHMSIZE = 4874;
 export interface SqliteStoreOptions {
   /** Caps the database file (the WAL's up to 64 MiB come on top); beyond it appends fail. */
   maxBytes?: number;
+  /**
+   * Sealed bytes one room keeps at most: an append that takes a room past it deletes that room's
+   * oldest messages (never those of the batch itself) in the same transaction.
+   */
+  roomQuotaBytes?: number;
 }
+
+/** Mode of the database and its -wal and -shm files: they hold every room's key check. */
+const FILE_MODE = 0o600;
 
 /** `RelayStore` on one SQLite file (or in memory), safe across a crash of the process. */
 export class SqliteStore implements RelayStore {
   readonly #db: DatabaseSync;
   readonly #sql: Statements;
+  readonly #roomQuotaBytes: number;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, roomQuotaBytes: number) {
     this.#db = db;
+    this.#roomQuotaBytes = roomQuotaBytes;
     // Prepared once: appendMessages runs on every send, and re-parsing SQL would dominate it.
     this.#sql = prepareStatements(db);
   }
 
   /** Opens (creating if needed) the store at `path`, or an in-memory one for ":memory:". */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    const { maxBytes } = options;
+    const { maxBytes, roomQuotaBytes = Infinity } = options;
     if (path === "") throw new RangeError("The data file path is empty");
     if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
       throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
     }
+    if (!(roomQuotaBytes > 0)) {
+      throw new RangeError(`roomQuotaBytes must be positive, got ${roomQuotaBytes}`);
+    }
     const memory = path === MEMORY_PATH;
     // Validate read-only first, so a file that is not ours is never turned into WAL or written.
-    if (!memory) validateExisting(path);
+    if (!memory) {
+      validateExisting(path);
+      restrictFiles(path);
+    }
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path);
@@ -87,7 +103,7 @@ export class SqliteStore implements RelayStore {
     }
     try {
       configure(db, memory, maxBytes);
-      return new SqliteStore(db);
+      return new SqliteStore(db, roomQuotaBytes);
     } catch (error) {
       db.close();
       throw new StorageOpenError("unusable", path, describe(error));
@@ -117,21 +133,34 @@ export class SqliteStore implements RelayStore {
     );
   }
 
-  /** Stores a batch in one transaction; throws `StorageFullError`, storing nothing, when full. */
+  /**
+   * Stores a batch in one transaction, keeping each room within its quota; throws
+   * `StorageFullError`, storing nothing, when full.
+   */
   appendMessages(messages: readonly MessageRecord[]): void {
     if (messages.length === 0) return;
-    const lastSeqs = new Map<string, number>();
-    for (const { room, seq } of messages) {
-      lastSeqs.set(room, Math.max(lastSeqs.get(room) ?? 0, seq));
+    const batches = new Map<string, { firstSeq: number; lastSeq: number; bytes: number }>();
+    for (const { room, seq, sealed } of messages) {
+      const batch = batches.get(room);
+      if (batch) {
+        batch.firstSeq = Math.min(batch.firstSeq, seq);
+        batch.lastSeq = Math.max(batch.lastSeq, seq);
+        batch.bytes += sealed.length;
+      } else {
+        batches.set(room, { firstSeq: seq, lastSeq: seq, bytes: sealed.length });
+      }
     }
     try {
       this.#transaction(() => {
         const insert = this.#sql.insertMessage;
         for (const m of messages) insert.run(m.room, m.seq, m.ts, m.from, m.id, m.sealed);
-        for (const [room, seq] of lastSeqs) {
-          if (Number(this.#sql.advanceRoom.run(seq, foldName(room)).changes) === 0) {
+        for (const [room, batch] of batches) {
+          const row = this.#sql.advanceRoom.get(batch.lastSeq, batch.bytes, foldName(room));
+          if (row === undefined) {
             throw new RangeError(`Cannot append to room "${room}": it was never created`);
           }
+          const excess = int(row, "stored_bytes") - this.#roomQuotaBytes;
+          if (excess > 0) this.#trimRoom(room, excess, batch.firstSeq);
         }
       });
     } catch (error) {
@@ -143,10 +172,29 @@ export class SqliteStore implements RelayStore {
     }
   }
 
-  /** The stored message with this id in the room, if it is still kept. */
-  findMessage(room: string, id: Uint8Array): { seq: number; ts: number } | null {
-    const row = this.#sql.findMessage.get(room, id);
+  /** The stored message from `sender` with this id in the room, if it is still kept. */
+  findMessage(room: string, sender: string, id: Uint8Array): { seq: number; ts: number } | null {
+    const row = this.#sql.findMessage.get(room, sender, id);
     return row === undefined ? null : { seq: int(row, "seq"), ts: int(row, "ts") };
+  }
+
+  /** Deletes a room with its messages and name reservations. */
+  deleteRoom(name: string): void {
+    this.#transaction(() => deleteRoomRows(this.#sql, name));
+  }
+
+  /** The newest stored message's ts, or null when none is stored. */
+  newestTs(): number | null {
+    const row = this.#sql.newestTs.get();
+    return typeof row?.["ts"] === "number" ? row["ts"] : null;
+  }
+
+  /** Rooms an operator dropped (`chat rooms drop`) since the last call, by folded name. */
+  takeRoomDrops(): string[] {
+    const rows = this.#sql.roomDrops.all();
+    if (rows.length === 0) return [];
+    this.#sql.clearRoomDrops.run();
+    return rows.map((row) => text(row, "folded"));
   }
 
   /** Up to `limit` messages with seq > `afterSeq`, in sequence order. */
@@ -177,14 +225,22 @@ export class SqliteStore implements RelayStore {
     }
     return this.#transaction(() => {
       let deleted = 0;
-      if (Number.isFinite(maxAgeMs)) deleted += changes(this.#sql.pruneByAge.run(now - maxAgeMs));
+      if (Number.isFinite(maxAgeMs)) {
+        const cutoff = now - maxAgeMs;
+        for (const row of this.#sql.bytesBeforeTs.all(cutoff)) {
+          this.#sql.releaseBytes.run(int(row, "bytes"), text(row, "room"));
+        }
+        deleted += changes(this.#sql.pruneByAge.run(cutoff));
+      }
       if (Number.isFinite(maxMessagesPerRoom)) {
         for (const row of this.#sql.messageRooms.all()) {
           const room = text(row, "room");
           // Seqs are distinct, so a room whose seqs span at most N values holds at most N
           // messages: skip the delete, whose OFFSET walks N rows, blobs and all.
           if (int(this.#sql.seqSpan.get(room), "span") < maxMessagesPerRoom) continue;
-          deleted += changes(this.#sql.pruneByCount.run(room, maxMessagesPerRoom));
+          const last = this.#sql.nthNewestSeq.get(room, maxMessagesPerRoom);
+          if (last === undefined) continue;
+          deleted += this.#deleteThrough(room, int(last, "seq"));
         }
       }
       return deleted;
@@ -229,6 +285,28 @@ export class SqliteStore implements RelayStore {
     this.close();
   }
 
+  /**
+   * Deletes a room's oldest messages until `excess` bytes are freed, never reaching `keepFromSeq`
+   * (the batch being appended: what was just acknowledged is not deleted in the same breath).
+   */
+  #trimRoom(room: string, excess: number, keepFromSeq: number): void {
+    let freed = 0;
+    let through = 0;
+    for (const row of this.#sql.oldestSizes.iterate(room, keepFromSeq)) {
+      freed += int(row, "bytes");
+      through = int(row, "seq");
+      if (freed >= excess) break;
+    }
+    if (through > 0) this.#deleteThrough(room, through);
+  }
+
+  /** Deletes a room's messages with seq <= `seq`, keeping its byte count right; returns how many. */
+  #deleteThrough(room: string, seq: number): number {
+    const bytes = this.#sql.bytesThrough.get(room, seq);
+    this.#sql.releaseBytes.run(int(bytes, "bytes"), room);
+    return changes(this.#sql.deleteThrough.run(room, seq));
+  }
+
   #transaction<T>(work: () => T): T {
     this.#sql.begin.run();
     try {
@@ -262,8 +340,15 @@ function prepareStatements(db: DatabaseSync) {
     insertMessage: sql(
       "INSERT INTO messages (room, seq, ts, sender, id, sealed) VALUES (?, ?, ?, ?, ?, ?)",
     ),
-    advanceRoom: sql("UPDATE rooms SET last_seq = MAX(last_seq, ?) WHERE folded = ?"),
-    findMessage: sql("SELECT seq, ts FROM messages WHERE room = ? AND id = ?"),
+    advanceRoom: sql(
+      "UPDATE rooms SET last_seq = MAX(last_seq, ?), stored_bytes = stored_bytes + ? " +
+        "WHERE folded = ? RETURNING stored_bytes",
+    ),
+    findMessage: sql("SELECT seq, ts FROM messages WHERE room = ? AND sender = ? AND id = ?"),
+    newestTs: sql("SELECT MAX(ts) AS ts FROM messages"),
+    roomDrops: sql("SELECT folded FROM room_drops"),
+    clearRoomDrops: sql("DELETE FROM room_drops"),
+    ...roomStatements(sql),
     readMessages: sql(
       "SELECT seq, ts, sender, id, sealed FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
     ),
@@ -272,6 +357,19 @@ function prepareStatements(db: DatabaseSync) {
         "FROM rooms WHERE folded = ?2",
     ),
     pruneByAge: sql("DELETE FROM messages WHERE ts < ?"),
+    bytesBeforeTs: sql(
+      "SELECT room, SUM(length(sealed)) AS bytes FROM messages WHERE ts < ? GROUP BY room",
+    ),
+    releaseBytes: sql(
+      "UPDATE rooms SET stored_bytes = MAX(0, stored_bytes - ?) WHERE name = ?",
+    ),
+    oldestSizes: sql(
+      "SELECT seq, length(sealed) AS bytes FROM messages WHERE room = ? AND seq < ? ORDER BY seq",
+    ),
+    bytesThrough: sql(
+      "SELECT COALESCE(SUM(length(sealed)), 0) AS bytes FROM messages WHERE room = ? AND seq <= ?",
+    ),
+    deleteThrough: sql("DELETE FROM messages WHERE room = ? AND seq <= ?"),
     // DISTINCT would read the whole index; this hops from one room to the next in O(rooms).
     messageRooms: sql(
       "WITH RECURSIVE r (room) AS (SELECT MIN(room) FROM messages UNION ALL " +
@@ -284,9 +382,8 @@ function prepareStatements(db: DatabaseSync) {
         "(SELECT MIN(seq) FROM messages WHERE room = ?1) AS span",
     ),
     // OFFSET N finds the newest message beyond the N kept; it and everything older go.
-    pruneByCount: sql(
-      "DELETE FROM messages WHERE room = ?1 AND seq <= " +
-        "(SELECT seq FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    nthNewestSeq: sql(
+      "SELECT seq FROM messages WHERE room = ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
     ),
     expireReservations: sql("DELETE FROM reservations WHERE expires_at <= ?"),
     reservations: sql(
@@ -299,6 +396,55 @@ function prepareStatements(db: DatabaseSync) {
     ),
     deleteReservation: sql("DELETE FROM reservations WHERE room = ? AND folded_name = ?"),
   };
+}
+
+/** Statements shared with the operator's room commands (room_admin.ts). */
+export function roomStatements(sql: (source: string) => StatementSync) {
+  return {
+    roomByFolded: sql("SELECT name FROM rooms WHERE folded = ?"),
+    deleteRoomMessages: sql("DELETE FROM messages WHERE room = ?"),
+    deleteRoomReservations: sql("DELETE FROM reservations WHERE room = ?"),
+    deleteRoomRow: sql("DELETE FROM rooms WHERE folded = ?"),
+  };
+}
+
+/** Deletes a room's row, messages and reservations; the caller holds a transaction. */
+export function deleteRoomRows(
+  statements: ReturnType<typeof roomStatements>,
+  name: string,
+): boolean {
+  const folded = foldName(name);
+  const row = statements.roomByFolded.get(folded);
+  if (row === undefined) return false;
+  const canonical = text(row, "name");
+  statements.deleteRoomMessages.run(canonical);
+  statements.deleteRoomReservations.run(canonical);
+  statements.deleteRoomRow.run(folded);
+  return true;
+}
+
+/**
+ * Makes the database and its -wal and -shm files readable by the owner alone: a new file is
+ * created 0600 before SQLite opens it (SQLite gives -wal and -shm the database's mode), and an
+ * existing one from an older chat, made 0644 under the usual umask, is narrowed.
+ */
+function restrictFiles(path: string): void {
+  if (Deno.build.os === "windows") return;
+  try {
+    Deno.openSync(path, { create: true, write: true, mode: FILE_MODE }).close();
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      let mode: number | null;
+      try {
+        mode = Deno.statSync(file).mode;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) continue;
+        throw error;
+      }
+      if (mode !== null && (mode & 0o077) !== 0) Deno.chmodSync(file, FILE_MODE);
+    }
+  } catch (error) {
+    throw new StorageOpenError("unusable", path, describe(error));
+  }
 }
 
 function configure(db: DatabaseSync, memory: boolean, maxBytes: number | undefined): void {

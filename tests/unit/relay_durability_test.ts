@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { RESUME_TOKEN_BYTES } from "../../protocol.ts";
 import { Relay } from "../../relay/relay.ts";
+import { StorageFullError } from "../../relay/store.ts";
 import { SqliteStore } from "../../storage/sqlite_store.ts";
 import {
   greeted,
@@ -166,4 +167,43 @@ Deno.test("Relay relays but does not acknowledge messages it cannot store", asyn
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Relay stores a retried message even when another member took its id meanwhile", async () => {
+  const sqlite = SqliteStore.open(":memory:");
+  let full = true;
+  // The real store, refusing appends while `full`, as a disk that fills and frees up.
+  const store = new Proxy(sqlite, {
+    get(target, property) {
+      if (property === "appendMessages" && full) {
+        return () => {
+          throw new StorageFullError("the disk is full");
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const relay = new Relay({ store, defer: queueMicrotask });
+  await using ana = await member(relay, "ana");
+  await using mallory = await member(relay, "mallory");
+  await ana.expect("presence");
+  const id = messageId(7);
+  ana.send({ type: "send", room: "ops", id, sealed: sealedBytes(20, 1) });
+  assert.equal((await ana.expect("nack")).code, "storage_full");
+  // Relayed live, unsequenced: mallory now knows the id.
+  assert.deepEqual((await mallory.expect("deliver")).id, id);
+  full = false;
+  mallory.send({ type: "send", room: "ops", id, sealed: sealedBytes(20, 2) });
+  const stolen = await mallory.expect("ack");
+  assert.equal((await ana.expect("deliver")).from, "mallory");
+  ana.send({ type: "send", room: "ops", id, sealed: sealedBytes(20, 1) });
+  const ack = await ana.expect("ack");
+  assert.notEqual(ack.seq, stolen.seq, "ana's retry must not be taken for mallory's message");
+  const history = sqlite.readMessages("ops", 0, 10);
+  assert.deepEqual(history.map((m) => [m.seq, m.from]), [[stolen.seq, "mallory"], [
+    ack.seq,
+    "ana",
+  ]]);
+  assert.deepEqual(history[1]?.sealed, sealedBytes(20, 1));
 });

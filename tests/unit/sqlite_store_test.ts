@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { type MessageRecord, StorageFullError } from "../../relay/store.ts";
-import { SqliteStore, StorageOpenError } from "../../storage/sqlite_store.ts";
+import { SCHEMA_VERSION, SqliteStore, StorageOpenError } from "../../storage/sqlite_store.ts";
 
 const PARAMS = { salt: new Uint8Array(16).fill(7), iterations: 600_000 };
 const KEY_CHECK = new Uint8Array(32).fill(3);
@@ -111,7 +111,7 @@ Deno.test("readMessages() returns bytes the caller owns", () => {
   first.sealed.fill(0xee);
   first.id.fill(0xee);
   assert.deepEqual(store.readMessages("Ops", 0, 1)[0]?.sealed, message("Ops", 1).sealed);
-  assert.ok(store.findMessage("Ops", message("Ops", 1).id));
+  assert.ok(store.findMessage("Ops", "ana", message("Ops", 1).id));
 });
 
 Deno.test("findMessage() finds a kept message by id and returns null once it is pruned", () => {
@@ -119,12 +119,12 @@ Deno.test("findMessage() finds a kept message by id and returns null once it is 
   store.createRoom(room("Ops"));
   store.createRoom(room("dev"));
   store.appendMessages(messages("Ops", 1, 3));
-  assert.deepEqual(store.findMessage("Ops", message("Ops", 2).id), { seq: 2, ts: 1_002 });
-  assert.equal(store.findMessage("dev", message("Ops", 2).id), null);
-  assert.equal(store.findMessage("Ops", new Uint8Array(16)), null);
+  assert.deepEqual(store.findMessage("Ops", "ana", message("Ops", 2).id), { seq: 2, ts: 1_002 });
+  assert.equal(store.findMessage("dev", "ana", message("Ops", 2).id), null);
+  assert.equal(store.findMessage("Ops", "ana", new Uint8Array(16)), null);
   store.prune(0, { maxMessagesPerRoom: 1, maxAgeMs: Infinity });
-  assert.equal(store.findMessage("Ops", message("Ops", 2).id), null);
-  assert.deepEqual(store.findMessage("Ops", message("Ops", 3).id), { seq: 3, ts: 1_003 });
+  assert.equal(store.findMessage("Ops", "ana", message("Ops", 2).id), null);
+  assert.deepEqual(store.findMessage("Ops", "ana", message("Ops", 3).id), { seq: 3, ts: 1_003 });
 });
 
 Deno.test("firstSeq() is the oldest kept seq, or lastSeq + 1 when none is kept", () => {
@@ -225,7 +225,7 @@ Deno.test("SqliteStore.open() finds rooms, messages and reservations again after
     assert.deepEqual(store.loadRooms(), [{ ...room("Ops"), lastSeq: 7 }]);
     assert.deepEqual(seqs(store, "Ops"), [3, 4, 5, 6, 7]);
     assert.equal(store.firstSeq("Ops"), 3);
-    assert.deepEqual(store.findMessage("Ops", message("Ops", 6).id), { seq: 6, ts: 1_006 });
+    assert.deepEqual(store.findMessage("Ops", "ana", message("Ops", 6).id), { seq: 6, ts: 1_006 });
     assert.deepEqual(store.loadReservations(0), [{
       room: "Ops",
       name: "ana",
@@ -294,7 +294,7 @@ Deno.test("appendMessages() throws StorageFullError and stores nothing at maxByt
     assert.ok(seq > 0, "some batches fit before the cap");
     // Nothing of the failed batch, everything of the earlier ones, and lastSeq in step.
     assert.deepEqual(seqs(store, "Ops"), Array.from({ length: seq }, (_, i) => i + 1));
-    assert.equal(store.findMessage("Ops", message("Ops", seq + 1).id), null);
+    assert.equal(store.findMessage("Ops", "ana", message("Ops", seq + 1).id), null);
     assert.equal(store.loadRooms()[0]?.lastSeq, seq);
     // Pruning frees pages onto the freelist, which SQLite reuses for the next appends.
     assert.ok(store.prune(0, { maxMessagesPerRoom: 5, maxAgeMs: Infinity }) > 0);
@@ -364,14 +364,16 @@ Deno.test("SqliteStore.open() refuses a database from a newer schema version", a
     const path = join(dir, "chat.db");
     SqliteStore.open(path).close();
     const future = new DatabaseSync(path);
-    future.exec("PRAGMA user_version = 2");
+    future.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     future.close();
     const before = Deno.readFileSync(path);
     assert.throws(
       () => SqliteStore.open(path),
       (error) =>
         error instanceof StorageOpenError && error.code === "newer_version" &&
-        /newer chat \(schema 2, this one reads 1\)/.test(error.message),
+        error.message.includes(
+          `newer chat (schema ${SCHEMA_VERSION + 1}, this one reads ${SCHEMA_VERSION})`,
+        ),
     );
     assert.deepEqual(Deno.readFileSync(path), before);
   });
@@ -414,4 +416,139 @@ Deno.test("SqliteStore.open() rejects a bad maxBytes and close() may be called t
   const store = SqliteStore.open(":memory:");
   store.close();
   store.close();
+});
+
+Deno.test("appendMessages() keeps messages of two senders that share an id", () => {
+  using store = SqliteStore.open(":memory:");
+  store.createRoom(room("Ops"));
+  const ana = message("Ops", 1);
+  store.appendMessages([ana, { ...message("Ops", 2), id: ana.id, from: "mallory" }]);
+  assert.deepEqual(store.findMessage("Ops", "ana", ana.id), { seq: 1, ts: 1_001 });
+  assert.deepEqual(store.findMessage("Ops", "mallory", ana.id), { seq: 2, ts: 1_002 });
+  // One sender may not store two messages under one id.
+  assert.throws(() => store.appendMessages([{ ...message("Ops", 3), id: ana.id }]), /UNIQUE/);
+});
+
+Deno.test("appendMessages() keeps a room within its quota by deleting its oldest messages", () => {
+  using store = SqliteStore.open(":memory:", { roomQuotaBytes: 1_000 });
+  store.createRoom(room("Ops"));
+  store.createRoom(room("dev"));
+  store.appendMessages([message("dev", 1, { size: 900 })]);
+  for (let seq = 1; seq <= 30; seq++) store.appendMessages([message("Ops", seq, { size: 100 })]);
+  assert.deepEqual(seqs(store, "Ops"), Array.from({ length: 10 }, (_, i) => 21 + i));
+  assert.deepEqual(seqs(store, "dev"), [1], "another room's messages are not touched");
+  // A batch bigger than the quota keeps itself whole: nothing just stored is deleted.
+  store.appendMessages(messages("Ops", 31, 45).map((m) => ({ ...m, sealed: new Uint8Array(100) })));
+  assert.deepEqual(seqs(store, "Ops"), Array.from({ length: 15 }, (_, i) => 31 + i));
+});
+
+Deno.test("prune() keeps each room's byte count right for its quota", () => {
+  using store = SqliteStore.open(":memory:", { roomQuotaBytes: 1_000 });
+  store.createRoom(room("Ops"));
+  store.appendMessages(messages("Ops", 1, 9).map((m) => ({ ...m, sealed: new Uint8Array(100) })));
+  store.prune(0, { maxMessagesPerRoom: 2, maxAgeMs: Infinity });
+  assert.deepEqual(seqs(store, "Ops"), [8, 9]);
+  // 200 bytes are left: eight more of 100 fit without deleting anything.
+  store.appendMessages(messages("Ops", 10, 17).map((m) => ({ ...m, sealed: new Uint8Array(100) })));
+  assert.deepEqual(seqs(store, "Ops"), [8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+  store.prune(1_016, { maxMessagesPerRoom: 100, maxAgeMs: 0 });
+  assert.deepEqual(seqs(store, "Ops"), [16, 17]);
+  store.appendMessages(messages("Ops", 18, 25).map((m) => ({ ...m, sealed: new Uint8Array(100) })));
+  assert.equal(seqs(store, "Ops").length, 10);
+});
+
+Deno.test("deleteRoom() removes a room with its messages and reservations", () => {
+  using store = SqliteStore.open(":memory:");
+  store.createRoom(room("Ops"));
+  store.createRoom(room("dev"));
+  store.appendMessages([...messages("Ops", 1, 3), ...messages("dev", 1, 1)]);
+  store.updateReservations([{
+    kind: "save",
+    reservation: { room: "Ops", name: "ana", token: new Uint8Array(16), expiresAt: 10 },
+  }]);
+  store.deleteRoom("OPS");
+  assert.deepEqual(store.loadRooms().map((r) => r.name), ["dev"]);
+  assert.deepEqual(seqs(store, "Ops"), []);
+  assert.deepEqual(store.loadReservations(0), []);
+  assert.deepEqual(seqs(store, "dev"), [1]);
+  store.createRoom(room("Ops"));
+  assert.equal(store.firstSeq("Ops"), 1);
+});
+
+Deno.test("newestTs() is the newest stored ts, null when nothing is stored", () => {
+  using store = SqliteStore.open(":memory:");
+  assert.equal(store.newestTs(), null);
+  store.createRoom(room("Ops"));
+  store.appendMessages([message("Ops", 1, { ts: 50 }), message("Ops", 2, { ts: 40 })]);
+  assert.equal(store.newestTs(), 50);
+});
+
+Deno.test("SqliteStore.open() upgrades a version 1 database, keeping its data", async () => {
+  await withTempDir((dir) => {
+    const path = join(dir, "chat.db");
+    const v1 = new DatabaseSync(path);
+    v1.exec(`
+      CREATE TABLE rooms (
+        folded TEXT PRIMARY KEY, name TEXT NOT NULL, salt BLOB NOT NULL,
+        iterations INTEGER NOT NULL, key_check BLOB NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER
+      ) STRICT;
+      CREATE TABLE messages (
+        room TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, sender TEXT NOT NULL,
+        id BLOB NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (room, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE UNIQUE INDEX messages_by_id ON messages (room, id);
+      CREATE INDEX messages_by_ts ON messages (ts);
+      CREATE TABLE reservations (
+        room TEXT NOT NULL, folded_name TEXT NOT NULL, name TEXT NOT NULL, token BLOB NOT NULL,
+        expires_at INTEGER NOT NULL, PRIMARY KEY (room, folded_name)
+      ) STRICT;
+      PRAGMA user_version = 1;`);
+    v1.prepare("INSERT INTO rooms VALUES ('ops', 'Ops', ?, 600000, ?, 2, 0)").run(
+      PARAMS.salt,
+      KEY_CHECK,
+    );
+    const insert = v1.prepare("INSERT INTO messages VALUES ('Ops', ?, ?, 'ana', ?, ?)");
+    for (const m of messages("Ops", 1, 2)) insert.run(m.seq, m.ts, m.id, new Uint8Array(600));
+    v1.close();
+    {
+      using store = SqliteStore.open(path, { roomQuotaBytes: 1_000 });
+      assert.deepEqual(store.loadRooms().map((r) => [r.name, r.lastSeq]), [["Ops", 2]]);
+      assert.deepEqual(seqs(store, "Ops"), [1, 2]);
+      // The byte count was filled in from what was stored: one more message passes the quota.
+      store.appendMessages([message("Ops", 3, { size: 100 })]);
+      assert.deepEqual(seqs(store, "Ops"), [2, 3]);
+      const other = { ...message("Ops", 4), from: "bob", id: message("Ops", 2).id };
+      store.appendMessages([other]);
+      assert.deepEqual(store.findMessage("Ops", "bob", other.id), { seq: 4, ts: 1_004 });
+    }
+    const check = new DatabaseSync(path, { readOnly: true });
+    assert.equal(check.prepare("PRAGMA user_version").get()?.["user_version"], SCHEMA_VERSION);
+    check.close();
+  });
+});
+
+Deno.test("SqliteStore.open() makes the database and its -wal and -shm owner-only", async () => {
+  if (Deno.build.os === "windows") return;
+  await withTempDir((dir) => {
+    const path = join(dir, "chat.db");
+    const old = Deno.umask(0o022);
+    try {
+      {
+        using store = SqliteStore.open(path);
+        store.createRoom(room("Ops"));
+        store.appendMessages(messages("Ops", 1, 3));
+        for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+          assert.equal(Deno.statSync(file).mode! & 0o777, 0o600, file);
+        }
+      }
+      // A file an older chat left 0644 is narrowed when opened.
+      Deno.chmodSync(path, 0o644);
+      using store = SqliteStore.open(path);
+      assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+      assert.equal(store.loadRooms().length, 1);
+    } finally {
+      Deno.umask(old);
+    }
+  });
 });
