@@ -1,17 +1,19 @@
 /**
  * Who may join which room under which name: the checks a `join` passes before the relay admits
- * it, in order (valid names, not already in the room, sane parameters, the room's salt and
- * key check, a free name or the token that reclaims it). Creating a room and replacing a stale
- * connection of the same member happen here too, as part of saying yes.
+ * it, in order (valid names, not already in the room, sane parameters, the room's canonical
+ * spelling, salt and key check under the guessing limits, a free name or the token that reclaims
+ * it). Creating a room and replacing a stale connection of the same member happen here too, as
+ * part of saying yes.
  */
 import {
   type ErrorCode,
+  foldName,
   type Join,
   MAX_ITERATIONS,
   MIN_ITERATIONS,
   nameProblem,
 } from "../protocol.ts";
-import { equalBytes, type Room } from "./room.ts";
+import { equalBytes, Room } from "./room.ts";
 import type { Membership, RelayContext } from "./session.ts";
 
 /** A request refused: the error frame to send. */
@@ -19,7 +21,17 @@ export interface Refusal {
   code: ErrorCode;
   room: string;
   message: string;
+  /** For refusals that pass with time: when to try again. */
+  retryAfterMs?: number;
 }
+
+/** What to do with a join. */
+export type Admission =
+  | { kind: "admit"; room: Room<Membership> }
+  /** `wrongPassphrase`: it counts as a guess against the connection. */
+  | { kind: "refuse"; refusal: Refusal; wrongPassphrase: boolean }
+  /** The room is being guessed at: judge this join again after `delayMs`. */
+  | { kind: "hold"; delayMs: number };
 
 /** The refusal for an invalid room name, or null when it is valid. */
 export function roomRefusal(roomName: string): Refusal | null {
@@ -29,20 +41,38 @@ export function roomRefusal(roomName: string): Refusal | null {
     : null;
 }
 
-/** The room to join, or why not. */
+/** The refusal for a room name spelled otherwise than the room's own spelling, or null. */
+export function spellingRefusal(asked: string, room: Room<Membership>): Refusal | null {
+  return asked === room.name ? null : {
+    code: "invalid_room",
+    room: asked,
+    message: `The room is spelled "${room.name}" on this server; use that spelling`,
+  };
+}
+
+/**
+ * The room to join, or why not. `judgeNow` skips the guessing limits' hold: the join was held
+ * already and its time has come.
+ */
 export function admit(
   join: Join,
-  from: { peer: string; context: RelayContext; alreadyIn: boolean },
-): { room: Room<Membership> } | Refusal {
+  from: {
+    peer: string;
+    address: string;
+    context: RelayContext;
+    alreadyIn: boolean;
+    judgeNow: boolean;
+  },
+): Admission {
   const { name, params } = join;
-  const { context, peer } = from;
-  const refuse = (code: ErrorCode, room: string, message: string): Refusal => ({
-    code,
-    room,
-    message,
+  const { context, peer, address } = from;
+  const refuse = (code: ErrorCode, room: string, message: string): Admission => ({
+    kind: "refuse",
+    refusal: { code, room, message },
+    wrongPassphrase: false,
   });
   const invalidRoom = roomRefusal(join.room);
-  if (invalidRoom) return invalidRoom;
+  if (invalidRoom) return { kind: "refuse", refusal: invalidRoom, wrongPassphrase: false };
   const problem = nameProblem(name);
   if (problem) return refuse("invalid_name", join.room, `Invalid name: ${problem}`);
   if (from.alreadyIn) {
@@ -55,24 +85,71 @@ export function admit(
       `Room iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
     );
   }
-  let room = context.findRoom(join.room);
+  let room = context.rooms.find(join.room);
   if (room === undefined) {
-    room = context.createRoom(join) ?? undefined;
-    if (room === undefined) {
-      return refuse("invalid_room", join.room, "This server has reached its room limit");
+    const created = context.rooms.create(join, { address, now: context.monotonic() });
+    if (!(created instanceof Room)) {
+      return { kind: "refuse", refusal: created, wrongPassphrase: false };
     }
+    room = created;
     context.log(`${peer} created room "${room.name}"`);
-  } else if (!room.sameParams(params)) {
-    return refuse(
-      "room_changed",
-      room.name,
-      `Room "${room.name}" has other parameters than the client expected; query it again`,
-    );
-  } else if (!room.checkKey(join.keyCheck)) {
-    context.log(`${peer} gave a wrong passphrase for "${room.name}"`);
-    return refuse("wrong_passphrase", room.name, `Wrong passphrase for room "${room.name}"`);
+  } else {
+    const misspelt = spellingRefusal(join.room, room);
+    if (misspelt) return { kind: "refuse", refusal: misspelt, wrongPassphrase: false };
+    if (!room.sameParams(params)) {
+      return refuse(
+        "room_changed",
+        room.name,
+        `Room "${room.name}" has other parameters than the client expected; query it again`,
+      );
+    }
+    const verdict = judgePassphrase(room, join, from);
+    if (verdict) return verdict;
   }
-  return claimName(room, join, from) ?? { room };
+  const taken = claimName(room, join, from);
+  return taken
+    ? { kind: "refuse", refusal: taken, wrongPassphrase: false }
+    : { kind: "admit", room };
+}
+
+/** Null when the key check matches; otherwise the refusal, counted as a guess. */
+function judgePassphrase(
+  room: Room<Membership>,
+  join: Join,
+  from: { peer: string; address: string; context: RelayContext; judgeNow: boolean },
+): Admission | null {
+  const { context, address } = from;
+  const guesses = context.guesses;
+  const roomKey = foldName(room.name);
+  const now = context.monotonic();
+  if (guesses && !from.judgeNow) {
+    const verdict = guesses.check(address, roomKey, now);
+    if (verdict.kind === "hold") return verdict;
+    if (verdict.kind === "refuse") {
+      return {
+        kind: "refuse",
+        refusal: {
+          code: "too_many_attempts",
+          room: room.name,
+          message: "Too many wrong passphrases from your address; wait before trying again",
+          retryAfterMs: verdict.retryAfterMs,
+        },
+        wrongPassphrase: false,
+      };
+    }
+  }
+  if (room.checkKey(join.keyCheck)) return null;
+  if (guesses) guesses.miss(address, room.name, roomKey, now);
+  else context.log(`${from.peer} gave a wrong passphrase for "${room.name}"`);
+  return {
+    kind: "refuse",
+    refusal: {
+      code: "wrong_passphrase",
+      room: room.name,
+      message: `Wrong passphrase for room "${room.name}"`,
+    },
+    wrongPassphrase: true,
+  };
 }
 
 /**

@@ -3,7 +3,12 @@
  * a chunk at a time, waiting for the queue to drain in between. The member turns live in the
  * same synchronous step as the final read, so no message falls between replay and broadcast.
  */
-import { encodeDeliver } from "../protocol.ts";
+import {
+  deliverFrameBytes,
+  encodeDeliver,
+  LENGTH_PREFIX_BYTES,
+  MAX_FRAME_BYTES,
+} from "../protocol.ts";
 import type { Membership } from "./session.ts";
 import type { RelayStore } from "./store.ts";
 
@@ -36,13 +41,17 @@ export async function replay(
   while (!membership.session.ending) {
     const messages = store.readMessages(room.name, cursor, REPLAY_CHUNK);
     for (const message of messages) {
+      cursor = message.seq;
+      // Stored by an older relay that accepted any size: no client could take it, and sending it
+      // would make every member drop its connection and come back for it, forever.
+      const size = deliverFrameBytes(room.name, message.from, message.sealed.length);
+      if (size - LENGTH_PREFIX_BYTES > MAX_FRAME_BYTES) continue;
       const frame = encodeDeliver({ room: room.name, ...message }, message.sealed);
       if (!conn.send(frame)) {
         await conn.drained();
         if (membership.session.ending) return;
         if (!conn.send(frame)) throw new ReplayStalled();
       }
-      cursor = message.seq;
     }
     if (messages.length < REPLAY_CHUNK) return caughtUp();
     await conn.drained();

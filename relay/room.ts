@@ -3,6 +3,7 @@
  * are held for members who dropped, and the sequence counters. It cannot read what is said.
  */
 import { foldName, type RoomParams } from "../protocol.ts";
+import type { PresenceBatch } from "./presence.ts";
 
 /** A member of a room: the name it joined under and how to reach it. */
 export interface Member {
@@ -30,6 +31,10 @@ export class Room<M extends Member = Member> {
   lastSeq: number;
   /** Last sequence number known to be stored. */
   committedSeq: number;
+  /** Since when (monotonic ms) the room has had no members and no held names; null when it has. */
+  emptySince: number | null = null;
+  /** Joins and leaves waiting for the next presence summary, in a large room. */
+  presence: PresenceBatch | null = null;
   readonly #members = new Map<string, M>();
   readonly #held = new Map<string, HeldName>();
 
@@ -67,6 +72,11 @@ export class Room<M extends Member = Member> {
   /** The member using `name` (any case), if one is connected. */
   member(name: string): M | undefined {
     return this.#members.get(foldName(name));
+  }
+
+  /** Names held for members who dropped, expired or not. */
+  get heldCount(): number {
+    return this.#held.size;
   }
 
   /** The hold on `name` (any case) for a member who dropped, if it has not expired by `now`. */

@@ -20,10 +20,14 @@ import {
   RESUME_TOKEN_BYTES,
 } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
-import { admit, roomRefusal } from "./admission.ts";
+import { admit, type Refusal, roomRefusal, spellingRefusal } from "./admission.ts";
+import type { GuessGuard } from "./guess_guard.ts";
+import type { RelayLimits } from "./limits.ts";
 import { replay, ReplayStalled } from "./replay.ts";
 import type { Member, Room } from "./room.ts";
+import type { RoomRegistry } from "./rooms.ts";
 import type { ReservationLog } from "./reservation_log.ts";
+import { SendGuard } from "./send_guard.ts";
 import type { RelayStore } from "./store.ts";
 
 /** What a session needs from the relay that owns it. */
@@ -32,17 +36,30 @@ export interface RelayContext {
   readonly software: string;
   readonly store: RelayStore;
   readonly reservations: ReservationLog;
+  readonly rooms: RoomRegistry;
+  readonly limits: RelayLimits;
+  /** Wrong passphrases so far, or null when guessing is not limited. */
+  readonly guesses: GuessGuard | null;
   /** How long a dropped member's name stays held for it. */
   readonly holdMs: number;
   /** Messages kept per room: older ones are never replayed, even before pruning removes them. */
   readonly retainCount: number;
+  /** Milliseconds since the epoch, for timestamps (the steady clock). */
   now(): number;
+  /** Monotonic milliseconds, for deadlines and rates. */
+  monotonic(): number;
   log(line: string): void;
-  findRoom(name: string): Room<Membership> | undefined;
-  /** Creates and stores a room; null when the relay holds as many rooms as it may. */
-  createRoom(join: Join): Room<Membership> | null;
   /** Accepts a sealed message for storage and delivery. */
   publish(membership: Membership, id: Uint8Array, sealed: Uint8Array): void;
+  /** Tells a room's other members that `name` joined or left. */
+  announce(
+    room: Room<Membership>,
+    event: "join" | "leave",
+    name: string,
+    reason: LeaveReason | "",
+  ): void;
+  /** A session entered its first room, or left its last. */
+  roomsChanged(session: Session, inAny: boolean): void;
 }
 
 const CLIENT_TYPES = new Set<Message["type"]>([
@@ -80,18 +97,28 @@ export class Membership implements Member {
 /** The relay's side of one connection. */
 export class Session {
   readonly conn: FrameConnection;
+  /** Monotonic time the connection was accepted. */
   readonly acceptedAt: number;
+  /** Monotonic time the peer was last heard from. */
   lastHeardAt: number;
+  /** Monotonic time since which the session has been in no room; null while it is in one. */
+  unjoinedSince: number | null;
   #greeted = false;
   #ending = false;
+  #wrongPassphrases = 0;
+  /** A join whose verdict waits for the room's guessing delay, and when it is due. */
+  #heldJoin: { join: Join; dueAt: number } | null = null;
   readonly #context: RelayContext;
   readonly #memberships = new Map<string, Membership>();
+  readonly #sends: SendGuard;
 
   constructor(conn: FrameConnection, context: RelayContext) {
     this.conn = conn;
     this.#context = context;
-    this.acceptedAt = context.now();
+    this.acceptedAt = context.monotonic();
     this.lastHeardAt = this.acceptedAt;
+    this.unjoinedSince = this.acceptedAt;
+    this.#sends = new SendGuard(context.limits, this.acceptedAt);
   }
 
   get greeted(): boolean {
@@ -109,7 +136,7 @@ export class Session {
     try {
       for await (const frame of this.conn.frames()) {
         if (this.#ending) break;
-        this.lastHeardAt = this.#context.now();
+        this.lastHeardAt = this.#context.monotonic();
         const message = decodeMessage(frame);
         if (!CLIENT_TYPES.has(message.type)) {
           throw new ProtocolError("unexpected_frame", `A client may not send ${message.type}`);
@@ -138,6 +165,7 @@ export class Session {
   async end(code: ErrorCode | null, message: string, reason: LeaveReason): Promise<void> {
     if (this.#ending) return;
     this.#ending = true;
+    this.#heldJoin = null;
     for (const membership of [...this.#memberships.values()]) this.#leave(membership, reason);
     const finalFrame = code === null ? undefined : errorFrame(code, "", message, true);
     await this.conn.close(finalFrame);
@@ -147,6 +175,24 @@ export class Session {
   /** Sends a frame, ending the session if the peer is not keeping up. */
   reply(message: Message): void {
     this.#send(encodeMessage(message));
+  }
+
+  /** Judges a join held for the room's guessing delay, once `now` has reached its time. */
+  judgeHeldJoin(now: number): void {
+    const held = this.#heldJoin;
+    if (!held || held.dueAt > now || this.#ending) return;
+    this.#heldJoin = null;
+    this.#join(held.join, true);
+  }
+
+  /** Leaves a room the operator dropped: its members are told, and it is gone. */
+  dropRoom(room: Room<Membership>): void {
+    const membership = this.#memberships.get(foldName(room.name));
+    if (!membership || membership.room !== room) return;
+    this.#memberships.delete(foldName(room.name));
+    room.remove(membership);
+    this.#refuse("room_dropped", room.name, `The server's operator removed room "${room.name}"`);
+    if (this.#memberships.size === 0) this.#enteredNoRoom();
   }
 
   #handle(message: ClientMessage): "bye" | void {
@@ -161,8 +207,9 @@ export class Session {
       case "hello":
         throw new ProtocolError("unexpected_frame", "Hello was already received");
       case "room_query": {
-        if (!this.#validRoom(message.room)) return;
-        const room = this.#context.findRoom(message.room);
+        const invalid = roomRefusal(message.room);
+        if (invalid) return this.#refuse(invalid.code, invalid.room, invalid.message);
+        const room = this.#context.rooms.find(message.room);
         this.reply({
           type: "room_info",
           room: room?.name ?? message.room,
@@ -171,13 +218,10 @@ export class Session {
         return;
       }
       case "join":
-        this.#join(message);
+        this.#join(message, false);
         return;
-      case "send": {
-        const membership = this.#membership(message.room);
-        if (membership) this.#context.publish(membership, message.id, message.sealed);
-        return;
-      }
+      case "send":
+        return this.#publish(message.room, message.id, message.sealed);
       case "leave": {
         const membership = this.#membership(message.room);
         if (!membership) return;
@@ -226,22 +270,57 @@ export class Session {
     });
   }
 
-  #validRoom(roomName: string): boolean {
-    const refusal = roomRefusal(roomName);
-    if (refusal) this.#refuse(refusal.code, refusal.room, refusal.message);
-    return refusal === null;
+  #publish(roomName: string, id: Uint8Array, sealed: Uint8Array): void {
+    const membership = this.#membership(roomName, id);
+    if (!membership) return;
+    const refusal = this.#sends.check(sealed.length, this.#context.monotonic());
+    if (refusal) {
+      this.reply({ type: "nack", room: membership.room.name, id, ...refusal });
+      return;
+    }
+    this.#context.publish(membership, id, sealed);
   }
 
-  #join(join: Join): void {
+  #join(join: Join, judgeNow: boolean): void {
+    if (this.#heldJoin) {
+      return this.#refuse(
+        "too_many_attempts",
+        join.room,
+        "Another join of this connection is waiting for its answer",
+        this.#heldJoin.dueAt - this.#context.monotonic(),
+      );
+    }
     const admission = admit(join, {
       peer: this.conn.peer,
+      address: this.conn.address,
       context: this.#context,
       alreadyIn: this.#memberships.has(foldName(join.room)),
+      judgeNow,
     });
-    if ("code" in admission) {
-      return this.#refuse(admission.code, admission.room, admission.message);
+    switch (admission.kind) {
+      case "hold":
+        this.#heldJoin = { join, dueAt: this.#context.monotonic() + admission.delayMs };
+        return;
+      case "refuse":
+        return this.#refused(admission.refusal, admission.wrongPassphrase);
+      case "admit":
+        return this.#enter(admission.room, join);
     }
-    const { room } = admission;
+  }
+
+  #refused(refusal: Refusal, wrongPassphrase: boolean): void {
+    if (wrongPassphrase && ++this.#wrongPassphrases >= this.#context.limits.guessesPerConnection) {
+      this.end(
+        "too_many_attempts",
+        `${this.#wrongPassphrases} wrong passphrases on one connection; it is closed`,
+        "disconnected",
+      );
+      return;
+    }
+    this.#refuse(refusal.code, refusal.room, refusal.message, refusal.retryAfterMs ?? 0);
+  }
+
+  #enter(room: Room<Membership>, join: Join): void {
     const name = join.name;
     const token = crypto.getRandomValues(new Uint8Array(RESUME_TOKEN_BYTES));
     const membership = new Membership(this, room, name, token);
@@ -254,6 +333,10 @@ export class Session {
       expiresAt: Number.MAX_SAFE_INTEGER,
     });
     this.#memberships.set(foldName(room.name), membership);
+    if (this.#memberships.size === 1) {
+      this.unjoinedSince = null;
+      this.#context.roomsChanged(this, true);
+    }
     this.#context.log(`${this.conn.peer} joined "${room.name}" as ${name}`);
     const firstSeq = Math.max(
       room.committedSeq === 0 ? 1 : this.#context.store.firstSeq(room.name),
@@ -269,14 +352,7 @@ export class Session {
       memberCount: room.size,
       members: room.memberNames(0, MAX_LISTED_MEMBERS),
     });
-    this.#broadcast(room, name, {
-      type: "presence",
-      room: room.name,
-      event: "join",
-      name,
-      ts: this.#context.now(),
-      reason: "",
-    });
+    this.#context.announce(room, "join", name, "");
     this.#catchUp(membership, join.catchup, firstSeq);
   }
 
@@ -302,6 +378,7 @@ export class Session {
   #leave(membership: Membership, reason: LeaveReason): void {
     const room = membership.room;
     this.#memberships.delete(foldName(room.name));
+    if (this.#memberships.size === 0) this.#enteredNoRoom();
     if (!room.remove(membership)) return;
     if (reason === "quit") {
       this.#context.reservations.remove(room.name, membership.name);
@@ -315,28 +392,35 @@ export class Session {
       this.#context.reservations.save({ room: room.name, ...hold });
     }
     this.#context.log(`${this.conn.peer} left "${room.name}" as ${membership.name} (${reason})`);
-    this.#broadcast(room, membership.name, {
-      type: "presence",
-      room: room.name,
-      event: "leave",
-      name: membership.name,
-      ts: this.#context.now(),
-      reason,
-    });
+    this.#context.announce(room, "leave", membership.name, reason);
   }
 
-  #broadcast(room: Room<Membership>, exceptName: string, message: Message): void {
-    disconnectLagging(room.broadcast(encodeMessage(message), exceptName));
+  #enteredNoRoom(): void {
+    this.unjoinedSince = this.#context.monotonic();
+    this.#context.roomsChanged(this, false);
   }
 
-  #membership(roomName: string): Membership | undefined {
+  /**
+   * The membership for a room named exactly as the relay spells it. A client that spells it
+   * otherwise would seal under another room name than its members open with, so it is refused
+   * (for a send, with a nack the client can match to the message).
+   */
+  #membership(roomName: string, sendId?: Uint8Array): Membership | undefined {
     const membership = this.#memberships.get(foldName(roomName));
-    if (!membership) this.#refuse("not_joined", roomName, `Not in room "${roomName}"`);
-    return membership;
+    const refusal = membership
+      ? spellingRefusal(roomName, membership.room)
+      : { code: "not_joined" as const, room: roomName, message: `Not in room "${roomName}"` };
+    if (!refusal) return membership;
+    if (sendId) {
+      this.reply({ type: "nack", id: sendId, ...refusal, retryAfterMs: 0 });
+    } else {
+      this.#refuse(refusal.code, refusal.room, refusal.message);
+    }
+    return undefined;
   }
 
-  #refuse(code: ErrorCode, room: string, message: string): void {
-    this.#send(errorFrame(code, room, message, false));
+  #refuse(code: ErrorCode, room: string, message: string, retryAfterMs = 0): void {
+    this.#send(errorFrame(code, room, message, false, retryAfterMs));
   }
 
   #send(frame: Uint8Array): void {
@@ -371,6 +455,14 @@ export function errorFrame(
   room: string,
   message: string,
   fatal: boolean,
+  retryAfterMs = 0,
 ): Uint8Array {
-  return encodeMessage({ type: "error", code, room, message, fatal, retryAfterMs: 0 });
+  return encodeMessage({
+    type: "error",
+    code,
+    room,
+    message,
+    fatal,
+    retryAfterMs: Math.min(Math.max(0, Math.ceil(retryAfterMs)), 0xffff_ffff),
+  });
 }

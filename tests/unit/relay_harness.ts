@@ -16,13 +16,35 @@ import {
   type RoomParams,
   SALT_BYTES,
 } from "../../protocol.ts";
+import type { RelayLimits } from "../../relay/limits.ts";
 import { Relay, type RelayOptions } from "../../relay/relay.ts";
 import { SqliteStore } from "../../storage/sqlite_store.ts";
 import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
 
+/**
+ * The abuse limits off, as on a trusted LAN: tests of other behaviour are not slowed by them, and
+ * each limit's own tests turn on the one they test.
+ */
+export const NO_LIMITS: Partial<RelayLimits> = {
+  joinTimeoutMs: Infinity,
+  maxUnjoined: Infinity,
+  roomCreation: null,
+  emptyRoomMs: Infinity,
+  guesses: null,
+  guessesPerConnection: Infinity,
+  sendRate: null,
+  sendBytes: null,
+  presenceSummaryAbove: Infinity,
+};
+
 /** A relay over an in-memory database, committing at the end of each turn without timers. */
 export function newRelay(options: Omit<RelayOptions, "store"> = {}): Relay {
-  return new Relay({ store: SqliteStore.open(":memory:"), defer: queueMicrotask, ...options });
+  return new Relay({
+    store: SqliteStore.open(":memory:"),
+    defer: queueMicrotask,
+    ...options,
+    limits: { ...NO_LIMITS, ...options.limits },
+  });
 }
 
 /** Longest a test waits for a frame that should already be on its way. */

@@ -12,7 +12,8 @@ import {
   PROTOCOL_VERSION,
   SALT_BYTES,
 } from "../../protocol.ts";
-import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_MS, IDLE_TIMEOUT_MS } from "../../relay/relay.ts";
+import { HEARTBEAT_MS, IDLE_TIMEOUT_MS } from "../../relay/relay.ts";
+import { DEFAULT_LIMITS } from "../../relay/limits.ts";
 import {
   exchange,
   greeted,
@@ -324,11 +325,13 @@ Deno.test("Relay acknowledges a repeated message id again without storing or del
   assert.equal((await bob.expect("deliver")).seq, 2, "the retries were not delivered");
 });
 
-Deno.test("Relay refuses a send to a room the sender is not in with not_joined", async () => {
+Deno.test("Relay refuses a send to a room the sender is not in with a not_joined nack", async () => {
   const relay = newRelay();
   await using peer = await greeted(relay);
   peer.send({ type: "send", room: "ops", id: messageId(1), sealed: sealedBytes(8, 1) });
-  await peer.expectError("not_joined", false);
+  const nack = await peer.expect("nack");
+  assert.equal(nack.code, "not_joined");
+  assert.deepEqual(nack.id, messageId(1));
 });
 
 Deno.test("Relay tells the others when a member leaves", async () => {
@@ -449,7 +452,7 @@ Deno.test("Relay.sweep() ends a connection with no hello after the handshake dea
   let fakeNow = 50_000;
   const relay = newRelay({ now: () => fakeNow });
   await using peer = new Peer(relay);
-  fakeNow += HANDSHAKE_TIMEOUT_MS;
+  fakeNow += DEFAULT_LIMITS.handshakeTimeoutMs;
   relay.sweep();
   assert.equal(relay.connectionCount, 1, "ended at the deadline rather than after it");
   fakeNow += 1;
@@ -462,7 +465,7 @@ Deno.test("Relay.sweep() keeps a greeted connection past the handshake deadline"
   let fakeNow = 50_000;
   const relay = newRelay({ now: () => fakeNow });
   await using peer = await greeted(relay);
-  fakeNow += HANDSHAKE_TIMEOUT_MS + 1;
+  fakeNow += DEFAULT_LIMITS.handshakeTimeoutMs + 1;
   relay.sweep();
   peer.send({ type: "ping", token: 1 });
   await peer.expect("pong");
@@ -491,7 +494,11 @@ Deno.test("Relay.sweep() ends a member silent past the idle timeout and tells th
 
 Deno.test("Relay options override the handshake and idle deadlines", async () => {
   let fakeNow = 0;
-  const relay = newRelay({ now: () => fakeNow, handshakeTimeoutMs: 10, idleTimeoutMs: 100 });
+  const relay = newRelay({
+    now: () => fakeNow,
+    idleTimeoutMs: 100,
+    limits: { handshakeTimeoutMs: 10 },
+  });
   await using silent = new Peer(relay);
   await using idle = await greeted(relay);
   fakeNow = 11;
