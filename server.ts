@@ -5,6 +5,7 @@
 import { encodeMessage } from "./protocol.ts";
 import { DEFAULT_RETENTION, Relay } from "./relay/relay.ts";
 import type { Retention } from "./relay/store.ts";
+import type { RelayLimits } from "./relay/limits.ts";
 import { databasePath, ensureDataDir } from "./storage/data_dir.ts";
 import { SqliteStore } from "./storage/sqlite_store.ts";
 import { setImmediate } from "node:timers";
@@ -16,6 +17,8 @@ const RESERVED_DESCRIPTORS = 64;
 /** Cap on connections when the descriptor limit cannot be read. */
 const FALLBACK_MAX_CONNECTIONS = 1_000;
 const SWEEP_INTERVAL_MS = 1_000;
+/** How often large rooms hear a summary of who joined and left. */
+const PRESENCE_INTERVAL_MS = 500;
 /**
  * Output backlog at which the relay stops reading input, and where it resumes. Each connection
  * counts for at most 32 KiB of it, so only a relay-wide backlog, never one stalled reader, pauses
@@ -33,6 +36,10 @@ export interface ServeOptions {
   retention?: Retention;
   /** Cap on the database's size; when reached, messages are relayed but not stored. */
   maxStorageBytes?: number;
+  /** Sealed bytes one room keeps at most; its oldest messages go first. */
+  roomQuotaBytes?: number;
+  /** The relay's abuse limits; any not given takes its default (relay/limits.ts). */
+  limits?: Partial<RelayLimits>;
   /** Where a log line goes; never given plaintext, keys or passphrases. */
   log?: (line: string) => void;
   maxConnections?: number;
@@ -59,10 +66,10 @@ export function serve(options: ServeOptions): RunningServer {
   const log = options.log ?? (() => {});
   ensureDataDir(options.dataDir);
   const path = databasePath(options.dataDir);
-  const store = SqliteStore.open(
-    path,
-    options.maxStorageBytes === undefined ? {} : { maxBytes: options.maxStorageBytes },
-  );
+  const store = SqliteStore.open(path, {
+    ...(options.maxStorageBytes === undefined ? {} : { maxBytes: options.maxStorageBytes }),
+    ...(options.roomQuotaBytes === undefined ? {} : { roomQuotaBytes: options.roomQuotaBytes }),
+  });
   let listener: Deno.Listener;
   try {
     const address = { hostname: options.host, port: options.port, transport: "tcp" } as const;
@@ -80,11 +87,13 @@ export function serve(options: ServeOptions): RunningServer {
     store,
     log,
     retention: options.retention ?? DEFAULT_RETENTION,
+    ...(options.limits ? { limits: options.limits } : {}),
     ...(options.software ? { software: options.software } : {}),
   });
   const pruned = relay.prune();
   if (pruned > 0) log(`pruned ${pruned} message(s) past retention`);
   const sweep = setInterval(() => relay.sweep(), SWEEP_INTERVAL_MS);
+  const presence = setInterval(() => relay.flushPresence(), PRESENCE_INTERVAL_MS);
   const prune = setInterval(() => relay.prune(), PRUNE_INTERVAL_MS);
   const sessions = new Set<Promise<void>>();
 
@@ -110,6 +119,7 @@ export function serve(options: ServeOptions): RunningServer {
     shutdown() {
       stopping ??= (async () => {
         clearInterval(sweep);
+        clearInterval(presence);
         clearInterval(prune);
         listener.close();
         await acceptLoop;

@@ -3,10 +3,11 @@ import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { reachableAddresses, serve } from "../server.ts";
 import { DEFAULT_RETENTION } from "../relay/relay.ts";
-import { defaultDataDir } from "../storage/data_dir.ts";
+import { defaultDataDir, looseDataDirMode } from "../storage/data_dir.ts";
 import { StorageOpenError } from "../storage/sqlite_store.ts";
 import { ChatError } from "../client/errors.ts";
 import { parseOrThrow, parsePort } from "./parse.ts";
+import { SERVE_LIMIT_FLAGS, serveLimits } from "./serve_limits.ts";
 import { SERVE_TLS_FLAGS, serverTls } from "./serve_tls.ts";
 import { SERVE_USAGE, UsageError, VERSION } from "./usage.ts";
 
@@ -26,7 +27,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
             type: "string",
             default: String(DEFAULT_RETENTION.maxAgeMs / 86_400_000),
           },
-          "max-storage-mb": { type: "string" },
+          ...SERVE_LIMIT_FLAGS,
           ...SERVE_TLS_FLAGS,
           help: { type: "boolean", short: "h" },
         },
@@ -43,7 +44,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
   const port = parsePort(values.port, SERVE_USAGE);
   const maxMessagesPerRoom = parseCount(values.retain, "--retain", 1);
   const retainDays = parseCount(values["retain-days"], "--retain-days", 0);
-  const maxStorageMb = values["max-storage-mb"];
+  const limits = serveLimits(values);
   const dataDir = values.data ?? defaultDataDir((name) => Deno.env.get(name), Deno.build.os);
   const tls = await serverTls(values, { dataDir, host: values.host });
   const log = new BufferedLog(out);
@@ -57,9 +58,11 @@ export async function serveCommand(args: string[], out: (line: string) => void):
         maxMessagesPerRoom,
         maxAgeMs: retainDays === 0 ? Infinity : retainDays * 86_400_000,
       },
-      ...(maxStorageMb === undefined
-        ? {}
-        : { maxStorageBytes: parseCount(maxStorageMb, "--max-storage-mb", 1) * 1024 * 1024 }),
+      ...(Number.isFinite(limits.maxStorageBytes)
+        ? { maxStorageBytes: limits.maxStorageBytes }
+        : {}),
+      ...(Number.isFinite(limits.roomQuotaBytes) ? { roomQuotaBytes: limits.roomQuotaBytes } : {}),
+      limits: limits.relay,
       software: `chat/${VERSION}`,
       log: (line) => log.write(`${new Date().toISOString()} ${line}`),
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
@@ -80,6 +83,13 @@ export async function serveCommand(args: string[], out: (line: string) => void):
     for (const note of tls.notes) out(note);
   }
   out(`messages stored in ${server.databasePath}`);
+  const looseMode = looseDataDirMode(dataDir);
+  if (looseMode !== null) {
+    out(
+      `warning: ${dataDir} can be read by other users (mode ${looseMode.toString(8)}); ` +
+        `its files are owner-only, but consider chmod 700 ${dataDir}`,
+    );
+  }
   const addresses = reachableAddresses(hostname, boundPort);
   if (addresses.length > 0) {
     // A certificate the relay made is trusted by its fingerprint; one from a CA by its CA.

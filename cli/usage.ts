@@ -20,6 +20,7 @@ Usage:
   chat serve [--host H] [--port P] [--data DIR]    run a relay others join
   chat join HOST[:PORT] --name NAME [--room ROOM]   join a room and talk
   chat passphrase                                   print a new strong passphrase
+  chat rooms list|drop ROOM [--data DIR]            see or remove a relay's rooms
 
 Options:
   -h, --help      show help (also: chat <command> --help)
@@ -28,7 +29,7 @@ Options:
 The relay only ever sees ciphertext: the room passphrase never leaves your machine.`;
 
 export const SERVE_USAGE = `Usage: chat serve [--host H] [--port P] [--data DIR]
-                  [--tls | --cert FILE --key FILE]
+                  [--tls | --cert FILE --key FILE] [limits]
 
 Runs a relay. It routes and stores sealed messages it cannot read.
 
@@ -39,15 +40,39 @@ Options:
                         directory, e.g. ~/.local/share/chat); :memory: keeps nothing on disk
   --retain COUNT        messages kept per room (default 10000)
   --retain-days D       days messages are kept (default 30; 0 keeps them by count only)
-  --max-storage-mb N    cap on the database size; when full, messages are still relayed
-                        live but not stored or acknowledged
   --tls                 serve TLS (1.2 and 1.3) with a certificate the server makes once
                         and keeps in DIR/tls; it prints the certificate's fingerprint
   --cert FILE           serve TLS with this PEM certificate (chain) instead; needs --key
   --key FILE            the PEM private key of --cert
   -h, --help            show this help
 
-The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.`;
+Limits (what one peer may make the relay do; 0 turns a limit off, as a benchmark or a
+trusted LAN may need):
+  --max-connections N   connections open at once (default: the descriptor limit less 64)
+  --max-per-ip N        connections from one address (an IPv6 /64) at once (default 32)
+  --tls-handshake-seconds S
+                        time a TLS handshake may take (default 10)
+  --max-unjoined N      connections in no room at once (default 256)
+  --join-timeout S      seconds a connection may stay in no room (default 60)
+  --max-guesses N       wrong passphrases one address may give before each further try
+                        waits, 1 s doubling to 10 min (default 5; a room allows 4N from
+                        everyone before its answers wait up to 30 s; a connection is
+                        closed after 3)
+  --rooms A,B,...       only these rooms may be created (default: any name)
+  --max-rooms N         rooms the relay holds (default 10000)
+  --room-rate N         rooms one address may create per hour (default 10)
+  --room-expiry MIN     minutes a room with no members and nothing stored is kept
+                        (default 10)
+  --send-rate N         messages per second one connection may send, in bursts of 5 s
+                        (default 10)
+  --send-kbps N         KiB per second one connection may send, in bursts of 16 s
+                        (default 64)
+  --room-quota-mb N     sealed messages one room keeps, oldest dropped first (default 64)
+  --max-storage-mb N    cap on the database size (default 1024); when full, messages
+                        are still relayed live but not stored or acknowledged
+
+The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.
+Rooms can be listed and dropped with "chat rooms", even while the relay runs.`;
 
 export const JOIN_USAGE = `Usage: chat join HOST[:PORT] --name NAME [--room ROOM] [--json]
                  [--history N | --no-history] [--passphrase-file FILE]
@@ -80,6 +105,18 @@ itself; messages typed meanwhile are sent once it is back, and nothing is missed
 With TLS, a server's certificate is checked before anything is sent. A new server's
 self-signed certificate is shown with its fingerprint (on a terminal, trusted only if you
 say so) and remembered in the known_hosts file; a changed one is always refused.`;
+
+export const ROOMS_USAGE = `Usage: chat rooms list [--data DIR]
+       chat rooms drop ROOM [--data DIR]
+
+Lists the rooms in a relay's data directory (what each stores, when it was last used), or
+drops one with its messages and held names: a squatted room, or one nobody uses. Works
+while the relay runs; its members are told within a second, and whoever joins next creates
+the room anew with their own passphrase.
+
+Options:
+  --data DIR   the relay's data directory (default: the same as chat serve's)
+  -h, --help   show this help`;
 
 export const PASSPHRASE_USAGE = `Usage: chat passphrase
 

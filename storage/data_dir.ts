@@ -75,6 +75,16 @@ export function ensureDataDir(dataDir: string): void {
   Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 }
 
+/**
+ * The mode of `dataDir` when other users may list or read it (any group or other permission
+ * bit), for a warning; null when it is the owner's alone, or on Windows and for ":memory:".
+ */
+export function looseDataDirMode(dataDir: string): number | null {
+  if (dataDir === MEMORY_PATH || Deno.build.os === "windows") return null;
+  const mode = Deno.statSync(dataDir).mode;
+  return mode !== null && (mode & 0o077) !== 0 ? mode & 0o777 : null;
+}
+
 function noHome(variables: string): Error {
   return new Error(
     `Cannot find a directory for the relay's data: ${variables} is not set; set it or pass --data DIR`,

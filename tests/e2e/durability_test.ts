@@ -9,6 +9,11 @@ import { TestProxy } from "./proxy.ts";
 import { prng } from "../prng.ts";
 
 const isMessage = (event: JsonEvent) => event.type === "message";
+/**
+ * These tests push hundreds of messages through as fast as pipes go, to test durability, not the
+ * send rate limits (tested on their own), which would only make them slow.
+ */
+const UNLIMITED_SENDS = ["--send-rate", "0", "--send-kbps", "0"];
 
 /** Joins `count` senders, then has each send `perSender` numbered lines and close its input. */
 async function startSenders(port: number, count: number, perSender: number) {
@@ -55,7 +60,7 @@ Deno.test("join: a server killed with SIGKILL mid-stream and restarted loses not
   try {
     const senderCount = 3;
     const perSender = 300;
-    await using first = await startServer({ dataDir });
+    await using first = await startServer({ dataDir, args: UNLIMITED_SENDS });
     const port = first.port;
     await using receiver = await joinClient(port, "reader", { args: ["--no-history"] });
     const { senders, writing } = await startSenders(port, senderCount, perSender);
@@ -64,7 +69,7 @@ Deno.test("join: a server killed with SIGKILL mid-stream and restarted loses not
     await first.finished();
     await receiver.event((event) => event.type === "disconnected");
 
-    await using _second = await startServer({ dataDir, port });
+    await using _second = await startServer({ dataDir, port, args: UNLIMITED_SENDS });
     await writing;
     for (const sender of senders) {
       assert.equal((await sender.finished(60_000)).code, 0, sender.stderr.text);
@@ -81,7 +86,7 @@ Deno.test("join: a server killed with SIGKILL mid-stream and restarted loses not
 Deno.test("join: connections cut at random points lose and duplicate nothing", async () => {
   const seed = Date.now() % 100_000;
   const random = prng(seed);
-  await using server = await startServer();
+  await using server = await startServer({ args: UNLIMITED_SENDS });
   await using proxy = new TestProxy(server.port, {
     cutAfterBytes: () => 1_500 + Math.floor(random() * 12_000),
   });
@@ -155,7 +160,7 @@ Deno.test("serve: an unreadable database is refused and left untouched", async (
 });
 
 Deno.test("serve: with storage full, messages are relayed but not acknowledged, and senders are told", async () => {
-  await using server = await startServer({ args: ["--max-storage-mb", "1"] });
+  await using server = await startServer({ args: ["--max-storage-mb", "1", ...UNLIMITED_SENDS] });
   await using reader = await joinClient(server.port, "reader", { args: ["--no-history"] });
   await using writer = await joinClient(server.port, "writer", { args: ["--no-history"] });
   const lines = 120;

@@ -1,0 +1,95 @@
+/**
+ * The flags of `chat serve` that set the relay's abuse limits (relay/limits.ts): each has the
+ * default the relay uses, and 0 turns it off where off makes sense (a benchmark, a trusted LAN).
+ * Parses them into `RelayLimits` and the store's size caps; the help text lives in usage.ts.
+ */
+import { foldName, nameProblem, normalizeName } from "../protocol.ts";
+import { DEFAULT_LIMITS, type RelayLimits } from "../relay/limits.ts";
+import { SERVE_USAGE, UsageError } from "./usage.ts";
+
+/** Database size cap when not told otherwise: a bound an attacker cannot push past. */
+export const DEFAULT_MAX_STORAGE_MB = 1024;
+/** Sealed bytes one room keeps when not told otherwise. */
+export const DEFAULT_ROOM_QUOTA_MB = 64;
+
+const MB = 1024 * 1024;
+const limits = DEFAULT_LIMITS;
+
+/** The parseArgs option table for the limit flags, with their defaults. */
+export const SERVE_LIMIT_FLAGS = {
+  "max-storage-mb": { type: "string", default: String(DEFAULT_MAX_STORAGE_MB) },
+  "room-quota-mb": { type: "string", default: String(DEFAULT_ROOM_QUOTA_MB) },
+  "max-unjoined": { type: "string", default: String(limits.maxUnjoined) },
+  "join-timeout": { type: "string", default: String(limits.joinTimeoutMs / 1000) },
+  "max-rooms": { type: "string", default: String(limits.maxRooms) },
+  rooms: { type: "string" },
+  "room-rate": { type: "string", default: String(limits.roomCreation!.burst) },
+  "room-expiry": { type: "string", default: String(limits.emptyRoomMs / 60_000) },
+  "max-guesses": { type: "string", default: String(limits.guesses!.perAddress) },
+  "send-rate": { type: "string", default: String(limits.sendRate!.perSecond) },
+  "send-kbps": { type: "string", default: String(limits.sendBytes!.perSecond / 1024) },
+} as const;
+
+/** The flags' values as parseArgs returns them. */
+export type ServeLimitValues = { [K in keyof typeof SERVE_LIMIT_FLAGS]?: string | undefined };
+
+/** What the limit flags set: the relay's limits and the store's caps (Infinity: none). */
+export interface ServeLimits {
+  relay: Partial<RelayLimits>;
+  maxStorageBytes: number;
+  roomQuotaBytes: number;
+}
+
+/** Parses the limit flags; a bad value is a `UsageError`. */
+export function serveLimits(values: ServeLimitValues): ServeLimits {
+  const count = (flag: Exclude<keyof typeof SERVE_LIMIT_FLAGS, "rooms">) => {
+    const text = values[flag] ?? SERVE_LIMIT_FLAGS[flag].default;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+      throw new UsageError(`Invalid --${flag} "${text}": use a whole number from 0`, SERVE_USAGE);
+    }
+    return value;
+  };
+  /** 0 means off. */
+  const orOff = (value: number, scale = 1) => value === 0 ? Infinity : value * scale;
+  const guesses = count("max-guesses");
+  const sendRate = count("send-rate");
+  const sendKbps = count("send-kbps");
+  const roomRate = count("room-rate");
+  return {
+    maxStorageBytes: orOff(count("max-storage-mb"), MB),
+    roomQuotaBytes: orOff(count("room-quota-mb"), MB),
+    relay: {
+      maxUnjoined: orOff(count("max-unjoined")),
+      joinTimeoutMs: orOff(count("join-timeout"), 1000),
+      maxRooms: orOff(count("max-rooms")),
+      roomAllowlist: values.rooms === undefined ? null : allowlist(values.rooms),
+      roomCreation: roomRate === 0 ? null : { perSecond: roomRate / 3600, burst: roomRate },
+      emptyRoomMs: orOff(count("room-expiry"), 60_000),
+      guesses: guesses === 0 ? null : { perAddress: guesses, perRoom: 4 * guesses },
+      guessesPerConnection: guesses === 0 ? Infinity : limits.guessesPerConnection,
+      // A burst of five seconds' worth: a paste, or a bot's backlog after reconnecting.
+      sendRate: sendRate === 0 ? null : { perSecond: sendRate, burst: 5 * sendRate },
+      sendBytes: sendKbps === 0 ? null : {
+        perSecond: sendKbps * 1024,
+        // At least one largest message must fit in a burst, whatever the rate.
+        burst: Math.max(16 * sendKbps * 1024, limits.maxSealedBytes),
+      },
+    },
+  };
+}
+
+function allowlist(text: string): ReadonlySet<string> {
+  const names = text.split(",").map((name) => normalizeName(name)).filter((name) => name !== "");
+  if (names.length === 0) {
+    throw new UsageError(
+      "--rooms needs at least one room name, e.g. --rooms lobby,ops",
+      SERVE_USAGE,
+    );
+  }
+  for (const name of names) {
+    const problem = nameProblem(name, "room");
+    if (problem) throw new UsageError(`Invalid room "${name}" in --rooms: ${problem}`, SERVE_USAGE);
+  }
+  return new Set(names.map(foldName));
+}
