@@ -4,6 +4,7 @@
  */
 import { joinCommand } from "./cli/join_command.ts";
 import { passphraseCommand } from "./cli/passphrase_command.ts";
+import { roomsCommand } from "./cli/rooms_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { MAIN_USAGE, UsageError, VERSION } from "./cli/usage.ts";
 import { ChatError } from "./client/errors.ts";
@@ -29,6 +30,8 @@ export async function main(args: string[]): Promise<number> {
         return await joinCommand(rest, out, err);
       case "passphrase":
         return passphraseCommand(rest, out);
+      case "rooms":
+        return roomsCommand(rest, out);
       case "-h":
       case "--help":
       case "help":
