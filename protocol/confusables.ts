@@ -45,7 +45,7 @@ export function confusableKey(name: string): string {
   return skeleton(skeleton(name).toLowerCase()).replaceAll("i", "l");
 }
 
-/** Decodes the table (about 5,000 entries, a few milliseconds once); the format is in the data. */
+/** Decodes the table (5,246 entries, about 10 ms on first use); the format is in the data. */
 function decodePrototypes(): Map<number, string> {
   const table = new Map<number, string>();
   let source = 0;
