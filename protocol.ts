@@ -11,6 +11,8 @@ export {
   TRUNCATED_FRAME_BYTES,
 } from "./protocol/frames.ts";
 export * from "./protocol/messages.ts";
+export { confusableKey, skeleton } from "./protocol/confusables.ts";
+export { CONFUSABLES_UNICODE_VERSION } from "./protocol/confusables_data.ts";
 export {
   foldName,
   MAX_NAME_CHARS,

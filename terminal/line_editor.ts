@@ -8,7 +8,7 @@
  * and deletes as one character. The cursor is kept as a UTF-16 offset on a cluster boundary.
  */
 import { type Key, KeyDecoder } from "./keys.ts";
-import { sanitizeForTerminal } from "./sanitize.ts";
+import { dropUnshown } from "./sanitize.ts";
 import { displayWidth, graphemes, graphemeWidth } from "./width.ts";
 
 /** History entries kept; older ones are forgotten. */
@@ -179,8 +179,9 @@ export class LineEditor {
 
   #insert(text: string): void {
     // Only characters the terminal shows as themselves: a pasted bidi override or stray control
-    // would garble our own line and make the cursor arithmetic wrong.
-    const clean = Array.from(text).filter((char) => sanitizeForTerminal(char) === char).join("");
+    // would garble our own line and make the cursor arithmetic wrong. Joiners and selectors are
+    // judged by their neighbours within what arrived (a pasted or composed emoji comes whole).
+    const clean = dropUnshown(text);
     if (clean === "") return;
     this.#setText(
       this.#text.slice(0, this.#cursor) + clean + this.#text.slice(this.#cursor),

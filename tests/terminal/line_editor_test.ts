@@ -297,3 +297,9 @@ Deno.test("LineEditor.render() rejects a width that is not a count of columns", 
   assert.throws(() => editor().render(1.5), RangeError);
   assert.throws(() => editor().render(Number.NaN), RangeError);
 });
+
+Deno.test("LineEditor.feed() keeps pasted emoji joiners and selectors but drops invisible ones", () => {
+  const line = editor();
+  line.feed("\x1b[200~\u2764\ufe0f \u{1F469}\u200d\u{1F4BB} a\u200bb\u2060c\x1b[201~");
+  assert.equal(line.line, "\u2764\ufe0f \u{1F469}\u200d\u{1F4BB} abc");
+});
