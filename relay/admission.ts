@@ -178,6 +178,14 @@ function claimName(
   }
   const now = from.context.now();
   const held = room.held(name, now);
+  const lookalike = held ? undefined : room.lookalike(name);
+  if (lookalike !== undefined) {
+    return {
+      code: "name_confusable",
+      room: room.name,
+      message: `The name "${name}" looks too much like "${lookalike}", who is in "${room.name}"`,
+    };
+  }
   if (held && (token.length === 0 || !equalBytes(token, held.token))) {
     const minutes = Math.ceil((held.expiresAt - now) / 60_000);
     return {

@@ -2,7 +2,7 @@
  * A room as the relay sees it: the parameters its first member chose, who is in it, which names
  * are held for members who dropped, and the sequence counters. It cannot read what is said.
  */
-import { foldName, type RoomParams } from "../protocol.ts";
+import { confusableKey, foldName, type RoomParams } from "../protocol.ts";
 import type { PresenceBatch } from "./presence.ts";
 
 /** A member of a room: the name it joined under and how to reach it. */
@@ -37,6 +37,8 @@ export class Room<M extends Member = Member> {
   presence: PresenceBatch | null = null;
   readonly #members = new Map<string, M>();
   readonly #held = new Map<string, HeldName>();
+  /** Members' and held names by their look-alike key (`confusableKey`). */
+  readonly #lookalikes = new Map<string, string>();
 
   constructor(name: string, params: RoomParams, keyCheck: Uint8Array, lastSeq = 0) {
     this.name = name;
@@ -84,6 +86,7 @@ export class Room<M extends Member = Member> {
     const hold = this.#held.get(foldName(name));
     if (hold && hold.expiresAt <= now) {
       this.#held.delete(foldName(name));
+      this.#forgetLookalike(hold.name);
       return undefined;
     }
     return hold;
@@ -91,10 +94,20 @@ export class Room<M extends Member = Member> {
 
   hold(hold: HeldName): void {
     this.#held.set(foldName(hold.name), hold);
+    this.#lookalikes.set(confusableKey(hold.name), hold.name);
   }
 
   release(name: string): void {
-    this.#held.delete(foldName(name));
+    if (this.#held.delete(foldName(name))) this.#forgetLookalike(name);
+  }
+
+  /**
+   * A member's or held name that looks like `name` without being the same name (`AIice` for
+   * `alice`, Cherokee `Ꭺlice`), or undefined.
+   */
+  lookalike(name: string): string | undefined {
+    const other = this.#lookalikes.get(confusableKey(name));
+    return other !== undefined && foldName(other) !== foldName(name) ? other : undefined;
   }
 
   /** Drops holds that expired by `now`; returns the names released. */
@@ -103,6 +116,7 @@ export class Room<M extends Member = Member> {
     for (const [key, hold] of this.#held) {
       if (hold.expiresAt <= now) {
         this.#held.delete(key);
+        this.#forgetLookalike(hold.name);
         released.push(hold.name);
       }
     }
@@ -111,12 +125,27 @@ export class Room<M extends Member = Member> {
 
   add(member: M): void {
     this.#members.set(foldName(member.name), member);
+    this.#lookalikes.set(confusableKey(member.name), member.name);
   }
 
   remove(member: M): boolean {
     const key = foldName(member.name);
     if (this.#members.get(key) !== member) return false;
-    return this.#members.delete(key);
+    this.#members.delete(key);
+    this.#forgetLookalike(member.name);
+    return true;
+  }
+
+  /** Forgets `name`'s look-alike key once neither a member nor a hold uses the name. */
+  #forgetLookalike(name: string): void {
+    const folded = foldName(name);
+    if (this.#members.has(folded) || this.#held.has(folded)) return;
+    const key = confusableKey(name);
+    if (
+      this.#lookalikes.get(key) !== undefined && foldName(this.#lookalikes.get(key)!) === folded
+    ) {
+      this.#lookalikes.delete(key);
+    }
   }
 
   /** Whether `params` are the ones this room was created with. */

@@ -5,7 +5,7 @@
  * not outlive their creators, and forgetting rooms an operator dropped. It knows rooms and their
  * storage, not connections: what happens to members of a dropped room is the relay's business.
  */
-import { foldName, type Join } from "../protocol.ts";
+import { confusableKey, foldName, type Join } from "../protocol.ts";
 import type { Refusal } from "./admission.ts";
 import type { RelayLimits } from "./limits.ts";
 import { KeyedBuckets } from "./rate_limit.ts";
@@ -17,6 +17,8 @@ import type { RelayStore } from "./store.ts";
 /** Every room the relay holds. */
 export class RoomRegistry {
   readonly #rooms = new Map<string, Room<Membership>>();
+  /** Rooms by their look-alike key (`confusableKey`), so "Iobby" cannot pass for "lobby". */
+  readonly #lookalikes = new Map<string, Room<Membership>>();
   readonly #store: RelayStore;
   readonly #reservations: ReservationLog;
   readonly #limits: RelayLimits;
@@ -64,7 +66,7 @@ export class RoomRegistry {
         stored.lastSeq,
       );
       room.emptySince = now.monotonic;
-      this.#rooms.set(foldName(room.name), room);
+      this.#add(room);
     }
     for (const reservation of this.#store.loadReservations(now.wall)) {
       const room = this.find(reservation.room);
@@ -88,6 +90,14 @@ export class RoomRegistry {
         message: `This server does not allow a room named "${join.room}"`,
       };
     }
+    const lookalike = this.#lookalikes.get(confusableKey(join.room));
+    if (lookalike && foldName(lookalike.name) !== foldName(join.room)) {
+      return {
+        code: "name_confusable",
+        room: join.room,
+        message: `The room name "${join.room}" looks too much like the room "${lookalike.name}"`,
+      };
+    }
     if (this.#rooms.size >= maxRooms) {
       return {
         code: "room_limit",
@@ -106,7 +116,7 @@ export class RoomRegistry {
     }
     const room = new Room<Membership>(join.room, join.params, join.keyCheck);
     this.#store.createRoom({ name: room.name, params: room.params, keyCheck: room.keyCheck });
-    this.#rooms.set(foldName(room.name), room);
+    this.#add(room);
     return room;
   }
 
@@ -129,7 +139,7 @@ export class RoomRegistry {
       if (room.lastSeq !== room.committedSeq) continue;
       if (room.committedSeq > 0 && this.#store.firstSeq(room.name) <= room.committedSeq) continue;
       this.#store.deleteRoom(room.name);
-      this.#rooms.delete(key);
+      this.#remove(key, room);
       expired.push(room.name);
     }
     return expired;
@@ -138,7 +148,18 @@ export class RoomRegistry {
   /** Forgets a room an operator dropped from storage; returns it, to tell its members. */
   forget(folded: string): Room<Membership> | undefined {
     const room = this.#rooms.get(folded);
-    this.#rooms.delete(folded);
+    if (room) this.#remove(folded, room);
     return room;
+  }
+
+  #add(room: Room<Membership>): void {
+    this.#rooms.set(foldName(room.name), room);
+    this.#lookalikes.set(confusableKey(room.name), room);
+  }
+
+  #remove(folded: string, room: Room<Membership>): void {
+    this.#rooms.delete(folded);
+    const key = confusableKey(room.name);
+    if (this.#lookalikes.get(key) === room) this.#lookalikes.delete(key);
   }
 }

@@ -59,6 +59,12 @@ export const OTHER_KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x22);
 
 export type MessageOf<Type extends Message["type"]> = Extract<Message, { type: Type }>;
 
+/** How a test peer connects: its send queue bound, and the address the relay sees. */
+export interface PeerOptions {
+  maxQueueBytes?: number;
+  address?: string;
+}
+
 /** One client as the test drives it, and the relay's `accept()` of the other end. */
 export class Peer implements AsyncDisposable {
   /** The test's end. */
@@ -69,8 +75,14 @@ export class Peer implements AsyncDisposable {
   readonly accepted: Promise<void>;
   readonly #frames: AsyncIterator<Uint8Array>;
 
-  constructor(relay: Relay, options: { maxQueueBytes?: number } = {}) {
-    [this.conn, this.server] = memoryPair({ ...options, labels: ["test", "relay"] });
+  constructor(relay: Relay, options: PeerOptions = {}) {
+    const { address = "test", ...rest } = options;
+    [this.conn, this.server] = memoryPair({
+      ...rest,
+      labels: ["test", "relay"],
+      // The relay's end sees the test's address, which per-address limits count.
+      addresses: ["relay", address],
+    });
     this.accepted = relay.accept(this.server);
     this.#frames = this.conn.frames()[Symbol.asyncIterator]();
   }
@@ -133,10 +145,7 @@ export class Peer implements AsyncDisposable {
 }
 
 /** Connects and completes the handshake. */
-export async function greeted(
-  relay: Relay,
-  options: { maxQueueBytes?: number } = {},
-): Promise<Peer> {
+export async function greeted(relay: Relay, options: PeerOptions = {}): Promise<Peer> {
   const peer = new Peer(relay, options);
   peer.send({
     type: "hello",
@@ -173,7 +182,7 @@ export function join(
 export async function member(
   relay: Relay,
   name: string,
-  options: { maxQueueBytes?: number } = {},
+  options: PeerOptions = {},
 ): Promise<Peer> {
   const peer = await greeted(relay, options);
   join(peer, name);
