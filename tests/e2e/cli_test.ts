@@ -10,16 +10,41 @@ async function run(args: string[], env: Record<string, string> = {}) {
 
 Deno.test("chat --help and <command> --help exit 0 with usage on stdout", async () => {
   for (
-    const args of [["--help"], ["-h"], ["serve", "--help"], ["join", "--help"], [
-      "passphrase",
-      "--help",
-    ]]
+    const args of [
+      ["--help"],
+      ["-h"],
+      ["serve", "--help"],
+      ["join", "--help"],
+      ["passphrase", "--help"],
+      ["rooms", "--help"],
+    ]
   ) {
     const result = await run(args);
     assert.equal(result.code, 0, args.join(" "));
     assert.match(result.stdout, /Usage/, args.join(" "));
     assert.equal(result.stderr, "");
   }
+});
+
+Deno.test("serve --help lists every limit with its default", async () => {
+  const { stdout } = await run(["serve", "--help"]);
+  const flags = [
+    "--max-connections",
+    "--max-per-ip N        connections from one address (an IPv6 /64) at once (default 32)",
+    "--tls-handshake-seconds",
+    "--max-unjoined N      connections in no room at once (default 256)",
+    "--join-timeout S      seconds a connection may stay in no room (default 60)",
+    "--max-guesses",
+    "--rooms A,B",
+    "--max-rooms N         rooms the relay holds (default 10000)",
+    "--room-rate N         rooms one address may create per hour (default 10)",
+    "--room-expiry",
+    "--send-rate",
+    "--send-kbps",
+    "--room-quota-mb N     sealed messages one room keeps, oldest dropped first (default 64)",
+    "--max-storage-mb N    cap on the database size (default 1024)",
+  ];
+  for (const flag of flags) assert.ok(stdout.includes(flag), `serve --help lacks ${flag}`);
 });
 
 Deno.test("chat --version prints the version", async () => {
@@ -38,6 +63,10 @@ Deno.test("usage errors exit 2 with usage on stderr", async () => {
     [["join", "127.0.0.1"], /Missing --name/],
     [["join", "127.0.0.1", "--name", "ana", "--room", "a b"], /Invalid room/],
     [["join", "127.0.0.1:x", "--name", "ana"], /Invalid port "x"/],
+    [["serve", "--send-rate", "fast"], /Invalid --send-rate "fast"/],
+    [["serve", "--rooms", "a b"], /Invalid room "a b" in --rooms/],
+    [["rooms"], /Missing list or drop/],
+    [["rooms", "drop"], /Give the one ROOM to drop/],
   ];
   for (const [args, message] of cases) {
     const result = await run(args);
@@ -66,7 +95,16 @@ Deno.test("serve on a port in use fails with a hint", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const port = String((listener.addr as Deno.NetAddr).port);
-    const result = await run(["serve", "--host", "127.0.0.1", "--port", port]);
+    // :memory:, so the test never opens the user's own data directory.
+    const result = await run([
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      port,
+      "--data",
+      ":memory:",
+    ]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /another server running on that port/);
   } finally {
