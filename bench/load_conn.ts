@@ -238,7 +238,7 @@ export class LoadConn {
   /** Handles one frame body; `frame` is a view into the read buffer, valid only during the call. */
   #frame(frame: Uint8Array, now: number): void {
     if (frame[0] === FrameType.deliver) return this.#deliver(frame, now);
-    if (frame[0] === FrameType.presence) {
+    if (frame[0] === FrameType.presence || frame[0] === FrameType.presence_summary) {
       this.shared.presenceFrames++;
       return;
     }

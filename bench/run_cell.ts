@@ -53,6 +53,22 @@ const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 8_000;
 const TAIL_LINES = 30;
 
+/** `chat serve` flags that turn off the per-peer limits (each 0 is "off"). */
+const UNLIMITED = [
+  "--max-unjoined",
+  "0",
+  "--join-timeout",
+  "0",
+  "--max-guesses",
+  "0",
+  "--room-rate",
+  "0",
+  "--send-rate",
+  "0",
+  "--send-kbps",
+  "0",
+];
+
 /** Runs one cell from start to clean-up. */
 export async function runCell(load: CellLoad, options: RunOptions): Promise<CellRun> {
   const started = performance.now();
@@ -70,6 +86,9 @@ export async function runCell(load: CellLoad, options: RunOptions): Promise<Cell
     "0",
     "--data",
     dataDir,
+    // The load comes from one address, sends as fast as it can and joins thousands at once:
+    // the limits that protect a relay from its peers would only measure themselves.
+    ...UNLIMITED,
   ];
   const server = spawn(serverArgs, pin ? 0 : null, options.descriptors);
   const log = new LineCollector(server.stdout);
