@@ -67,6 +67,8 @@ const UNLIMITED = [
   "0",
   "--send-kbps",
   "0",
+  "--ip-mb-per-hour",
+  "0",
 ];
 
 /** Runs one cell from start to clean-up. */

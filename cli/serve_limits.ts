@@ -28,6 +28,7 @@ export const SERVE_LIMIT_FLAGS = {
   "max-guesses": { type: "string", default: String(limits.guesses!.perAddress) },
   "send-rate": { type: "string", default: String(limits.sendRate!.perSecond) },
   "send-kbps": { type: "string", default: String(limits.sendBytes!.perSecond / 1024) },
+  "ip-mb-per-hour": { type: "string", default: String(limits.addressBytes!.burst / MB) },
 } as const;
 
 /** The flags' values as parseArgs returns them. */
@@ -56,6 +57,7 @@ export function serveLimits(values: ServeLimitValues): ServeLimits {
   const sendRate = count("send-rate");
   const sendKbps = count("send-kbps");
   const roomRate = count("room-rate");
+  const addressMb = count("ip-mb-per-hour");
   return {
     maxStorageBytes: orOff(count("max-storage-mb"), MB),
     roomQuotaBytes: orOff(count("room-quota-mb"), MB),
@@ -74,6 +76,10 @@ export function serveLimits(values: ServeLimitValues): ServeLimits {
         perSecond: sendKbps * 1024,
         // At least one largest message must fit in a burst, whatever the rate.
         burst: Math.max(16 * sendKbps * 1024, limits.maxSealedBytes),
+      },
+      addressBytes: addressMb === 0 ? null : {
+        perSecond: addressMb * MB / 3600,
+        burst: Math.max(addressMb * MB, limits.maxSealedBytes),
       },
     },
   };

@@ -67,6 +67,8 @@ trusted LAN may need):
                         (default 10)
   --send-kbps N         KiB per second one connection may send, in bursts of 16 s
                         (default 64)
+  --ip-mb-per-hour N    MiB all connections from one address may send an hour, the
+                        hour's worth at once (default 64)
   --room-quota-mb N     sealed messages one room keeps, oldest dropped first (default 64)
   --max-storage-mb N    cap on the database size (default 1024); when full, messages
                         are still relayed live but not stored or acknowledged

@@ -32,6 +32,8 @@ export interface RelayLimits {
   sendRate: Rate | null;
   /** Sealed bytes one connection may send, across its rooms. */
   sendBytes: Rate | null;
+  /** Sealed bytes all connections from one address may send together: what it can store. */
+  addressBytes: Rate | null;
   /** The largest sealed body accepted: the largest an honest client makes. */
   maxSealedBytes: number;
   /** Rooms with more members than this hear of joins and leaves in summaries. */
@@ -53,6 +55,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   // A person types a few lines a second at most; a paste of many lines is one message.
   sendRate: { perSecond: 10, burst: 50 },
   sendBytes: { perSecond: 64 * 1024, burst: 1024 * 1024 },
+  // 64 MiB an hour, the whole hour's worth at once: far beyond people typing, even a class
+  // behind one NAT address, while one address needs 16 hours to fill the default 1 GiB.
+  addressBytes: { perSecond: 64 * 1024 * 1024 / 3600, burst: 64 * 1024 * 1024 },
   maxSealedBytes: MAX_SEALED_BYTES,
   presenceSummaryAbove: 64,
 };

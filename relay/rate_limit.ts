@@ -78,12 +78,21 @@ export class KeyedBuckets {
 
   /** As `TokenBucket.take`, for the bucket of `key`. */
   take(key: string, cost: number, now: number): number {
+    return this.#bucket(key, now).take(cost, now);
+  }
+
+  /** As `TokenBucket.waitFor`, for the bucket of `key`. */
+  waitFor(key: string, cost: number, now: number): number {
+    return this.#buckets.get(key)?.waitFor(cost, now) ?? 0;
+  }
+
+  #bucket(key: string, now: number): TokenBucket {
     let bucket = this.#buckets.get(key);
     if (!bucket) {
       bucket = new TokenBucket(this.#rate, now);
       this.#buckets.set(key, bucket);
     }
-    return bucket.take(cost, now);
+    return bucket;
   }
 
   /** Forgets keys whose buckets are full again. */

@@ -11,6 +11,7 @@ import { GuessGuard } from "./guess_guard.ts";
 import { DEFAULT_LIMITS, type RelayLimits } from "./limits.ts";
 import { type FlushResult, MessageLog } from "./message_log.ts";
 import { PresenceBatch } from "./presence.ts";
+import { KeyedBuckets } from "./rate_limit.ts";
 import { ReservationLog } from "./reservation_log.ts";
 import type { Room } from "./room.ts";
 import { RoomRegistry } from "./rooms.ts";
@@ -109,6 +110,7 @@ export class Relay {
       rooms: this.#rooms,
       limits: this.#limits,
       guesses: guessLimits ? new GuessGuard(guessLimits, { now: clocks.monotonic(), log }) : null,
+      addressBytes: this.#limits.addressBytes ? new KeyedBuckets(this.#limits.addressBytes) : null,
       holdMs,
       retainCount: this.#retention.maxMessagesPerRoom,
       now: () => this.#clock.now(),
@@ -182,6 +184,7 @@ export class Relay {
       }
     }
     this.#context.guesses?.sweep(now);
+    this.#context.addressBytes?.forgetIdle(now);
     for (const name of this.#rooms.sweep({ wall: this.#clock.now(), monotonic: now })) {
       this.#context.log(`room "${name}" expired: no members and nothing stored`);
     }

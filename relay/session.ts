@@ -23,6 +23,7 @@ import type { FrameConnection } from "../transport/types.ts";
 import { admit, type Refusal, roomRefusal, spellingRefusal } from "./admission.ts";
 import type { GuessGuard } from "./guess_guard.ts";
 import type { RelayLimits } from "./limits.ts";
+import type { KeyedBuckets } from "./rate_limit.ts";
 import { replay, ReplayStalled } from "./replay.ts";
 import type { Member, Room } from "./room.ts";
 import type { RoomRegistry } from "./rooms.ts";
@@ -40,6 +41,8 @@ export interface RelayContext {
   readonly limits: RelayLimits;
   /** Wrong passphrases so far, or null when guessing is not limited. */
   readonly guesses: GuessGuard | null;
+  /** Sealed bytes sent per address, or null when not limited. */
+  readonly addressBytes: KeyedBuckets | null;
   /** How long a dropped member's name stays held for it. */
   readonly holdMs: number;
   /** Messages kept per room: older ones are never replayed, even before pruning removes them. */
@@ -118,7 +121,10 @@ export class Session {
     this.acceptedAt = context.monotonic();
     this.lastHeardAt = this.acceptedAt;
     this.unjoinedSince = this.acceptedAt;
-    this.#sends = new SendGuard(context.limits, this.acceptedAt);
+    this.#sends = new SendGuard(context.limits, {
+      now: this.acceptedAt,
+      address: context.addressBytes ? { key: conn.address, buckets: context.addressBytes } : null,
+    });
   }
 
   get greeted(): boolean {

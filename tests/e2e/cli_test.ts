@@ -41,6 +41,7 @@ Deno.test("serve --help lists every limit with its default", async () => {
     "--room-expiry",
     "--send-rate",
     "--send-kbps",
+    "--ip-mb-per-hour N    MiB all connections from one address may send an hour",
     "--room-quota-mb N     sealed messages one room keeps, oldest dropped first (default 64)",
     "--max-storage-mb N    cap on the database size (default 1024)",
   ];

@@ -13,7 +13,7 @@ const isMessage = (event: JsonEvent) => event.type === "message";
  * These tests push hundreds of messages through as fast as pipes go, to test durability, not the
  * send rate limits (tested on their own), which would only make them slow.
  */
-const UNLIMITED_SENDS = ["--send-rate", "0", "--send-kbps", "0"];
+const UNLIMITED_SENDS = ["--send-rate", "0", "--send-kbps", "0", "--ip-mb-per-hour", "0"];
 
 /** Joins `count` senders, then has each send `perSender` numbered lines and close its input. */
 async function startSenders(port: number, count: number, perSender: number) {

@@ -34,6 +34,7 @@ export const NO_LIMITS: Partial<RelayLimits> = {
   guessesPerConnection: Infinity,
   sendRate: null,
   sendBytes: null,
+  addressBytes: null,
   presenceSummaryAbove: Infinity,
 };
 

@@ -451,3 +451,28 @@ Deno.test("Relay keeps its timestamps steady when the system clock jumps while i
   assert.equal((await bob.expect("ack")).ts, 1_700_000_001_000);
   assert.equal(relay.prune(), 0);
 });
+
+Deno.test("Relay counts the bytes of every connection from one address together", async () => {
+  const { read } = fakeClock();
+  const relay = newRelay({ now: read, limits: { addressBytes: { perSecond: 1, burst: 3_000 } } });
+  const peers = [];
+  for (const name of ["ana", "bob", "cy"]) {
+    peers.push(await member(relay, name, { address: "10.0.0.66" }));
+  }
+  const replies = [];
+  for (const [i, peer] of peers.entries()) {
+    peer.send({ type: "send", room: "ops", id: messageId(i + 1), sealed: new Uint8Array(1_400) });
+    for (;;) {
+      const reply = await peer.read();
+      if (reply?.type === "ack" || reply?.type === "nack") {
+        replies.push(reply.type === "nack" ? reply.code : "ack");
+        break;
+      }
+    }
+  }
+  assert.deepEqual(replies, ["ack", "ack", "rate_limited"]);
+  await using other = await member(relay, "di", { address: "10.0.0.7" });
+  other.send({ type: "send", room: "ops", id: messageId(9), sealed: new Uint8Array(1_400) });
+  await other.expect("ack");
+  for (const peer of peers) await peer[Symbol.asyncDispose]();
+});
