@@ -7,6 +7,7 @@ import { passphraseCommand } from "./cli/passphrase_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { MAIN_USAGE, UsageError, VERSION } from "./cli/usage.ts";
 import { ChatError } from "./client/errors.ts";
+import { sanitizeLines } from "./terminal/sanitize.ts";
 
 const encoder = new TextEncoder();
 
@@ -54,7 +55,8 @@ function report(error: unknown): number {
     return 2;
   }
   if (error instanceof ChatError) {
-    err(`chat: ${error.message}`);
+    // Its words may quote the network (a room name, a server's reason): made inert first.
+    err(`chat: ${sanitizeLines(error.message).join("\n")}`);
     return 1;
   }
   if (error instanceof Deno.errors.AddrInUse) {

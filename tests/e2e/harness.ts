@@ -260,6 +260,8 @@ export async function joinClient(
       NO_COLOR: "1",
       CHAT_PASSPHRASE: options.passphrase ?? "correct horse battery staple",
       XDG_CONFIG_HOME: options.configHome ?? ownConfigHome!,
+      // What the client remembers of rooms goes with who it is, never to the developer's home.
+      XDG_STATE_HOME: `${options.configHome ?? ownConfigHome!}/state`,
     },
     stdin: "piped",
     stdout: "piped",

@@ -74,7 +74,7 @@ async function startInteractive(
     "100",
     "-y",
     "30",
-    `env NO_COLOR=1 XDG_CONFIG_HOME='${configHome}' ${command}`,
+    `env NO_COLOR=1 XDG_CONFIG_HOME='${configHome}' XDG_STATE_HOME='${configHome}/state' ${command}`,
   );
 }
 

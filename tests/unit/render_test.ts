@@ -12,8 +12,10 @@ const MESSAGE: Extract<SessionEvent, { type: "message" }> = {
   kind: "text",
   seq: 3,
   ts: 0,
+  sentAt: 0,
   id: "00",
   history: false,
+  stale: false,
   trust: "known",
   key: "AAAA-BBBB-CCCC-DDDD-EEEE",
 };
