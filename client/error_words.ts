@@ -90,7 +90,9 @@ const NACK_WORDS: Readonly<Partial<Record<ErrorCode, Words>>> = {
   message_too_large: () => "the server refuses messages this large",
 };
 
-const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_WORDS));
+/** Every code the protocol defines, each with words here. */
+export const KNOWN_ERROR_CODES: readonly ErrorCode[] = Object.keys(ERROR_WORDS) as ErrorCode[];
+const KNOWN_CODES: ReadonlySet<string> = new Set(KNOWN_ERROR_CODES);
 
 /** Whether `code` is one the protocol defines (and this client has words for). */
 export function isKnownCode(code: string): code is ErrorCode {
