@@ -8,6 +8,7 @@ import { roomsCommand } from "./cli/rooms_command.ts";
 import { serveCommand } from "./cli/serve_command.ts";
 import { MAIN_USAGE, UsageError, VERSION } from "./cli/usage.ts";
 import { ChatError } from "./client/errors.ts";
+import { sanitizeLines } from "./terminal/sanitize.ts";
 
 const encoder = new TextEncoder();
 
@@ -57,7 +58,8 @@ function report(error: unknown): number {
     return 2;
   }
   if (error instanceof ChatError) {
-    err(`chat: ${error.message}`);
+    // Its words may quote the network (a room name, a server's reason): made inert first.
+    err(`chat: ${sanitizeLines(error.message).join("\n")}`);
     return 1;
   }
   if (error instanceof Deno.errors.AddrInUse) {

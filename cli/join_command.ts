@@ -6,6 +6,7 @@ import { JOIN_TLS_FLAGS, joinTlsOptions } from "./join_tls.ts";
 import { parseHostPort, parseOrThrow } from "./parse.ts";
 import { JOIN_USAGE, UsageError, VERSION } from "./usage.ts";
 import { defaultConfigDir } from "../storage/data_dir.ts";
+import { defaultStateDir } from "../storage/room_memory.ts";
 import { ChatError } from "../client/errors.ts";
 
 /** The port `chat serve` listens on by default. */
@@ -67,8 +68,11 @@ export async function joinCommand(
   const passphrase = passphraseSource(values["passphrase-file"], stdinIsTerminal);
   const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
   let configDir: string;
+  let stateDir: string;
   try {
-    configDir = defaultConfigDir((variable) => Deno.env.get(variable), Deno.build.os);
+    const env = (variable: string) => Deno.env.get(variable);
+    configDir = defaultConfigDir(env, Deno.build.os);
+    stateDir = defaultStateDir(env, Deno.build.os);
   } catch (error) {
     throw new ChatError("config", error instanceof Error ? error.message : String(error));
   }
@@ -84,6 +88,7 @@ export async function joinCommand(
     color: !noColor && Deno.stdout.isTerminal(),
     software: `chat/${VERSION}`,
     configDir,
+    stateDir,
     ...(tls ? { tls } : {}),
     out,
     err,

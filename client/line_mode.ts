@@ -5,10 +5,10 @@
  */
 import { MAX_TEXT_BYTES, textBytes } from "../protocol.ts";
 import { createStyle } from "../terminal/colors.ts";
-import type { SentMessage } from "./events.ts";
 import type { ChatSession } from "./session.ts";
 import { ChatError } from "./errors.ts";
 import { humanLines, jsonLine, type OutputEvent } from "./render.ts";
+import { FINAL_MESSAGE_CODES } from "./outbox.ts";
 
 /** Most messages sent and not yet acknowledged before reading more input. */
 const SEND_WINDOW = 256;
@@ -19,6 +19,8 @@ export interface LineModeIo {
   out(line: string): void;
   err(line: string): void;
   json: boolean;
+  /** Shows an event the way the session's own events are shown. */
+  show(event: OutputEvent): void;
 }
 
 /**
@@ -41,8 +43,9 @@ export function lineRenderer(
 
 /** Sends each line of input, then waits for every acknowledgement. Returns the exit code. */
 export async function runLineMode(session: ChatSession, io: LineModeIo): Promise<number> {
-  const inFlight = new Set<Promise<SentMessage>>();
+  const inFlight = new Set<Promise<void>>();
   let refused = 0;
+  let refusedByServer = 0;
   let lineNumber = 0;
   const lost = session.ended.then((failure) => {
     throw failure ?? new ChatError("closed", "The session ended");
@@ -57,9 +60,23 @@ export async function runLineMode(session: ChatSession, io: LineModeIo): Promise
         io.err(`chat: line ${lineNumber} is over ${MAX_TEXT_BYTES} bytes and was not sent`);
         continue;
       }
-      const sent = session.send(line);
-      inFlight.add(sent);
-      sent.then(() => inFlight.delete(sent), () => {});
+      const number = lineNumber;
+      const tracked: Promise<void> = session.send(line).then(() => {
+        inFlight.delete(tracked);
+      }, (error) => {
+        // A refusal of this message alone: say so and go on. Anything else ends the run below.
+        if (!(error instanceof ChatError) || !FINAL_MESSAGE_CODES.has(error.code)) throw error;
+        inFlight.delete(tracked);
+        refusedByServer++;
+        io.show({
+          type: "error",
+          code: error.code,
+          room: session.room,
+          message: `Line ${number} was not sent: ${error.message}`,
+        });
+      });
+      tracked.catch(() => {});
+      inFlight.add(tracked);
       if (inFlight.size >= SEND_WINDOW) await Promise.race(inFlight);
     }
   };
@@ -80,6 +97,9 @@ export async function runLineMode(session: ChatSession, io: LineModeIo): Promise
   await session.quit();
   if (refused > 0) {
     throw new ChatError("line_too_long", `${refused} line(s) were too long and were not sent`);
+  }
+  if (refusedByServer > 0) {
+    throw new ChatError("not_sent", `${refusedByServer} line(s) were refused by the server`);
   }
   return 0;
 }

@@ -1,19 +1,30 @@
 /**
  * A member's stay in one room across connections: sealing and opening messages, the outbox of
  * messages not yet acknowledged, and reconnecting with backoff when the link drops, resuming from
- * the last sequence number seen so the member gets exactly what it missed, once. It knows nothing
- * about terminals; whoever drives it receives `SessionEvent`s.
+ * the last sequence number seen so the member gets exactly what it missed, once. Inbound work is
+ * bounded: while too many received messages wait to be opened and shown, the connection stops
+ * reading. It knows nothing about terminals; whoever drives it receives `SessionEvent`s.
  */
 import { type Identity, keyFingerprint, type RoomKey } from "../crypto.ts";
-import type { BodyKind, Deliver, Joined, RoomParams } from "../protocol.ts";
+import {
+  type BodyKind,
+  type Deliver,
+  foldName,
+  type Joined,
+  type RoomParams,
+} from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
+import { type Clock, sleep, SYSTEM_CLOCK } from "./clock.ts";
 import { ClientConnection, type Unprompted } from "./connection.ts";
 import { openMessage, sealMessage } from "./envelope.ts";
+import { relayError } from "./error_words.ts";
 import { ChatError } from "./errors.ts";
 import type { SentMessage, SessionEvent } from "./events.ts";
 import { KeyTrust } from "./key_trust.ts";
 import { MessageRouter } from "./message_router.ts";
 import type { KnownKeys } from "./known_keys.ts";
+import { Outbox } from "./outbox.ts";
+import type { ReplayGuard } from "./replay_guard.ts";
 
 /** How reconnecting paces itself. */
 export interface ReconnectPolicy {
@@ -29,18 +40,23 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = {
   maxDelayMs: 15_000,
   giveUpMs: 10 * 60_000,
 };
-/** Wait before sending again a message the relay could not store. */
-const NOT_STORED_RETRY_MS = 5_000;
-/** Message ids remembered to drop duplicates. */
-const SEEN_IDS = 8_192;
-/** Refusals that reconnecting cannot fix. */
-const FINAL_CODES = new Set([
+/** Received messages waiting to be opened and shown before the connection stops reading. */
+export const INBOUND_BACKLOG = 64;
+/** Longest wait a relay's retry time can add to reconnecting. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** Refusals that reconnecting cannot fix: the session ends with them. */
+export const FINAL_CODES: ReadonlySet<string> = new Set([
   "wrong_passphrase",
   "name_taken",
+  "name_confusable",
   "invalid_name",
   "invalid_room",
+  "weak_room_params",
   "version_mismatch",
   "room_changed",
+  "room_not_allowed",
+  "room_limit",
+  "room_dropped",
   "replaced",
   "certificate_changed",
 ]);
@@ -54,18 +70,14 @@ export interface SessionStart {
   software: string;
   identity: Identity;
   knownKeys: KnownKeys;
+  /** What this member remembers of the room between runs. */
+  replay: ReplayGuard;
   /** The server as the user named it, so keys are remembered per server. */
   server: string;
   /** Opens a new connection to the relay, for reconnecting. */
   dial(): Promise<FrameConnection>;
   reconnect?: ReconnectPolicy;
-}
-
-interface Outgoing {
-  id: Uint8Array;
-  sealed: Uint8Array;
-  resolve(sent: SentMessage): void;
-  reject(error: Error): void;
+  clock?: Clock;
 }
 
 /** One member in one room, over as many connections as it takes. */
@@ -77,10 +89,11 @@ export class ChatSession {
   readonly #software: string;
   readonly #dial: () => Promise<FrameConnection>;
   readonly #policy: ReconnectPolicy;
+  readonly #clock: Clock;
   readonly #identity: Identity;
   readonly #keys: KeyTrust;
-  readonly #outbox = new Map<string, Outgoing>();
-  readonly #seen = new Set<string>();
+  readonly #replay: ReplayGuard;
+  readonly #outbox: Outbox;
   readonly #ended = Promise.withResolvers<Error | null>();
   readonly #caughtUp = Promise.withResolvers<void>();
   #connection: ClientConnection | null;
@@ -89,6 +102,8 @@ export class ChatSession {
   #historyThrough: number;
   #sealing: Promise<unknown> = Promise.resolve();
   #inbound: Promise<void> = Promise.resolve();
+  #backlog = 0;
+  #drained: PromiseWithResolvers<void> | null = null;
   #quitting = false;
   #listener: (event: SessionEvent) => void = () => {};
 
@@ -100,6 +115,8 @@ export class ChatSession {
     this.#software = start.software;
     this.#dial = start.dial;
     this.#identity = start.identity;
+    this.#replay = start.replay;
+    this.#clock = start.clock ?? SYSTEM_CLOCK;
     this.#keys = new KeyTrust({
       identity: start.identity,
       known: start.knownKeys,
@@ -109,6 +126,13 @@ export class ChatSession {
       onChange: (change) => this.#emit({ type: "key_changed", room: this.room, ...change }),
       onSaveError: (error) =>
         this.#emit({ type: "error", code: "known_keys", message: `Cannot save keys: ${error}` }),
+    });
+    this.#outbox = new Outbox({
+      room: this.room,
+      clock: this.#clock,
+      transmit: (outgoing) =>
+        this.#connection?.sendSealed(this.room, outgoing.id, outgoing.sealed) ?? false,
+      notify: (event) => this.#emit(event),
     });
     this.#policy = start.reconnect ?? DEFAULT_RECONNECT;
     this.#connection = start.connection;
@@ -123,7 +147,7 @@ export class ChatSession {
    */
   static adopt(start: SessionStart, router: MessageRouter): ChatSession {
     const session = new ChatSession(start);
-    router.deliverTo((message) => session.#receive(message));
+    router.deliverTo((message) => session.#receive(message), session.#pressure);
     session.#watch(start.connection);
     return session;
   }
@@ -150,7 +174,8 @@ export class ChatSession {
 
   /**
    * Seals and sends a message; resolves once the relay has stored it, across reconnects if need
-   * be. Messages leave in the order `send` was called.
+   * be. Messages leave in the order `send` was called. Rejects only when the relay refuses this
+   * message for good (`message_too_large`) or the session ends first.
    */
   send(text: string, kind: BodyKind = "text"): Promise<SentMessage> {
     const sealed = this.#sealing.then(() =>
@@ -165,8 +190,7 @@ export class ChatSession {
     return sealed.then(({ id, sealed }) =>
       new Promise<SentMessage>((resolve, reject) => {
         if (this.#quitting) return reject(new ChatError("closed", "The session has ended"));
-        this.#outbox.set(toHex(id), { id, sealed, resolve, reject });
-        this.#connection?.sendSealed(this.room, id, sealed);
+        this.#outbox.add({ id, idHex: toHex(id), sealed, resolve, reject });
       })
     );
   }
@@ -199,24 +223,31 @@ export class ChatSession {
     this.#connection = null;
     await connection?.quit([this.room]);
     this.#finish(null);
+    await this.#ended.promise;
   }
 
   #watch(connection: ClientConnection): void {
     connection.closed.then((failure) => {
       if (this.#quitting || this.#connection !== connection) return;
       this.#connection = null;
+      this.#outbox.disconnected();
       const error = failure ?? new ChatError("disconnected", "The connection closed");
       if (error instanceof ChatError && FINAL_CODES.has(error.code)) return this.#finish(error);
-      this.#emit({ type: "disconnected", room: this.room, reason: error.message });
+      this.#emit({
+        type: "disconnected",
+        room: this.room,
+        reason: error.message,
+        code: error instanceof ChatError ? error.code : "disconnected",
+      });
       this.#reconnect(error);
     });
   }
 
   async #reconnect(cause: Error): Promise<void> {
-    const started = Date.now();
+    const started = this.#clock.now();
     let lastError = cause;
     for (let attempt = 0; !this.#quitting; attempt++) {
-      if (Date.now() - started > this.#policy.giveUpMs) {
+      if (this.#clock.now() - started > this.#policy.giveUpMs) {
         const minutes = Math.round(this.#policy.giveUpMs / 60_000);
         return this.#finish(
           new ChatError(
@@ -226,7 +257,9 @@ export class ChatSession {
         );
       }
       const ceiling = Math.min(this.#policy.maxDelayMs, this.#policy.firstDelayMs * 2 ** attempt);
-      await delay(ceiling / 2 + Math.random() * ceiling / 2);
+      const asked = lastError instanceof ChatError ? lastError.retryAfterMs : 0;
+      const backoff = ceiling / 2 + Math.random() * ceiling / 2;
+      await sleep(this.#clock, Math.max(backoff, Math.min(asked, MAX_RETRY_AFTER_MS)));
       if (this.#quitting) return;
       try {
         await this.#rejoin();
@@ -242,14 +275,16 @@ export class ChatSession {
 
   async #rejoin(): Promise<void> {
     const router = new MessageRouter();
-    const connection = new ClientConnection(await this.#dial(), router.receive);
+    const connection = new ClientConnection(await this.#dial(), router.receive, {
+      backpressure: router.backpressure,
+    });
     try {
       await connection.hello(this.#software);
       const info = await connection.queryRoom(this.room);
       if (info.params && !sameParams(info.params, this.#params)) {
         throw new ChatError(
           "room_changed",
-          `Room "${this.room}" was recreated with another passphrase salt; join it again`,
+          `Room "${this.room}" was created again with another passphrase salt; join it again`,
         );
       }
       const joined = await connection.join({
@@ -266,10 +301,8 @@ export class ChatSession {
       if (joined.firstSeq > this.#lastSeq + 1 && this.#lastSeq > 0) {
         this.#emit({ type: "gap", room: this.room, missed: joined.firstSeq - this.#lastSeq - 1 });
       }
-      router.deliverTo((message) => this.#receive(message));
-      for (const outgoing of this.#outbox.values()) {
-        connection.sendSealed(this.room, outgoing.id, outgoing.sealed);
-      }
+      router.deliverTo((message) => this.#receive(message), this.#pressure);
+      this.#outbox.reconnected();
       this.#watch(connection);
     } catch (error) {
       await connection.abort();
@@ -279,10 +312,25 @@ export class ChatSession {
 
   #receive(message: Unprompted): void {
     // One chain for everything that arrives, so decryption never reorders what is shown.
+    this.#backlog++;
     this.#inbound = this.#inbound.then(() => this.#handle(message)).catch((error) => {
       this.#emit({ type: "error", code: "internal", message: String(error) });
+    }).finally(() => {
+      this.#backlog--;
+      // Resume reading at half the bound, so the reader is not woken for every message.
+      if (this.#drained && this.#backlog <= INBOUND_BACKLOG / 2) {
+        this.#drained.resolve();
+        this.#drained = null;
+      }
     });
   }
+
+  /** A promise while too much waits to be handled: the connection reads nothing meanwhile. */
+  readonly #pressure = (): Promise<void> | null => {
+    if (this.#backlog < INBOUND_BACKLOG) return null;
+    this.#drained ??= Promise.withResolvers<void>();
+    return this.#drained.promise;
+  };
 
   async #handle(message: Unprompted): Promise<void> {
     switch (message.type) {
@@ -291,65 +339,77 @@ export class ChatSession {
       case "ack":
         this.#acknowledge(toHex(message.id), message.seq, message.ts);
         return;
-      case "nack": {
-        const idHex = toHex(message.id);
-        const outgoing = this.#outbox.get(idHex);
-        if (!outgoing) return;
-        this.#emit({
-          type: "error",
-          code: message.code,
-          message: message.message,
-          room: this.room,
-        });
-        setTimeout(() => {
-          if (this.#outbox.has(idHex)) {
-            this.#connection?.sendSealed(this.room, outgoing.id, outgoing.sealed);
-          }
-        }, NOT_STORED_RETRY_MS);
+      case "nack":
+        this.#outbox.refuse(message, toHex(message.id));
         return;
-      }
       case "presence":
         if (message.event === "join") {
-          this.#emit({ type: "join", room: message.room, from: message.name, ts: message.ts });
+          this.#emit({ type: "join", room: this.room, from: message.name, ts: message.ts });
         } else {
           this.#emit({
             type: "leave",
-            room: message.room,
+            room: this.room,
             from: message.name,
             ts: message.ts,
             reason: message.reason,
           });
         }
         return;
+      case "presence_summary":
+        this.#emit({
+          type: "presence_summary",
+          room: this.room,
+          ts: message.ts,
+          joined: Math.max(message.joined, message.joinedNames.length),
+          left: Math.max(message.left, message.leftNames.length),
+          joinedNames: message.joinedNames,
+          leftNames: message.leftNames,
+        });
+        return;
       case "caught_up":
         this.#historyThrough = 0;
         this.#caughtUp.resolve();
         return;
-      case "error":
+      case "error": {
+        const error = relayError(message, { room: this.room, name: this.name });
+        if (error.code === "room_dropped") {
+          // Final: no reconnecting into a room the operator removed.
+          this.#quitting = true;
+          const connection = this.#connection;
+          this.#connection = null;
+          this.#finish(error);
+          await connection?.abort();
+          return;
+        }
         this.#emit({
           type: "error",
           code: message.code,
-          message: message.message,
-          room: message.room,
+          message: error.message,
+          room: this.room,
+          ...(message.retryAfterMs > 0 ? { retryAfterMs: message.retryAfterMs } : {}),
         });
         return;
+      }
     }
   }
 
   async #deliver(message: Deliver): Promise<void> {
     const idHex = toHex(message.id);
     if (message.seq > this.#lastSeq) this.#lastSeq = message.seq;
-    if (this.#outbox.has(idHex)) {
+    if (foldName(message.from) === foldName(this.name) && this.#outbox.has(idHex)) {
       // Our own message, stored before an acknowledgement could reach us: replayed on resume.
       return this.#acknowledge(idHex, message.seq, message.ts);
     }
-    if (this.#seen.has(idHex)) return;
-    this.#remember(idHex);
+    const history = message.seq > 0 && message.seq <= this.#historyThrough;
+    const seen = this.#replay.seen(message.from, idHex);
+    // Shown already in this session, or a live message seen in an earlier one: a duplicate.
+    if (seen === "this_session" || (seen === "earlier" && !history)) return;
     try {
       const { body, genuine } = await openMessage(this.#key.messageKey, {
         ...message,
         room: this.room,
       });
+      this.#replay.remember(message.from, idHex);
       const trust = genuine
         ? await this.#keys.judge(message.from, body.publicKey)
         : "bad_signature";
@@ -361,8 +421,10 @@ export class ChatSession {
         kind: body.kind,
         seq: message.seq,
         ts: message.ts,
+        sentAt: body.sentAt,
         id: idHex,
-        history: message.seq > 0 && message.seq <= this.#historyThrough,
+        history,
+        stale: !history && this.#replay.isStale(body.sentAt),
         trust,
         key: await keyFingerprint(body.publicKey),
       });
@@ -372,6 +434,9 @@ export class ChatSession {
         type: "error",
         code: "unreadable",
         room: this.room,
+        id: idHex,
+        seq: message.seq,
+        from: message.from,
         message: `Could not read message #${message.seq} from ${message.from}: ${error.message}`,
       });
     }
@@ -379,25 +444,19 @@ export class ChatSession {
 
   #acknowledge(idHex: string, seq: number, ts: number): void {
     if (seq > this.#lastSeq) this.#lastSeq = seq;
-    const outgoing = this.#outbox.get(idHex);
-    if (!outgoing) return;
-    this.#outbox.delete(idHex);
-    this.#remember(idHex);
+    if (!this.#outbox.has(idHex)) return;
+    this.#replay.remember(this.name, idHex);
     this.#emit({ type: "ack", room: this.room, id: idHex, seq, ts });
-    outgoing.resolve({ id: idHex, seq, ts });
-  }
-
-  #remember(idHex: string): void {
-    this.#seen.add(idHex);
-    if (this.#seen.size > SEEN_IDS) this.#seen.delete(this.#seen.values().next().value!);
+    this.#outbox.acknowledge(idHex, seq, ts);
   }
 
   #finish(failure: Error | null): void {
     this.#quitting = true;
     const error = failure ?? new ChatError("closed", "The session has ended");
-    for (const outgoing of this.#outbox.values()) outgoing.reject(error);
-    this.#outbox.clear();
-    this.#ended.resolve(failure);
+    this.#outbox.rejectAll(error);
+    this.#drained?.resolve();
+    // What was seen is saved before anyone hears the session is over and exits.
+    this.#replay.close().finally(() => this.#ended.resolve(failure));
   }
 
   #emit(event: SessionEvent): void {
@@ -407,10 +466,6 @@ export class ChatSession {
 
 function sameParams(a: RoomParams, b: RoomParams): boolean {
   return a.iterations === b.iterations && toHex(a.salt) === toHex(b.salt);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Lower-case hex of some bytes. */

@@ -12,6 +12,11 @@ import type { FrameConnection } from "../transport/types.ts";
 import { ChatError } from "./errors.ts";
 import { decideTrust, type EarlierTrust, UNTRUSTED_CERTIFICATE } from "./tls_trust.ts";
 
+/**
+ * How the relay is read: a frame over the limit is truncated, so an oversized `deliver` becomes
+ * an unreadable message to move past instead of a connection to reconnect into forever.
+ */
+const READ_OPTIONS = { oversizedFrames: "truncate" } as const;
 /** How long connecting and the TLS handshake may take before the server counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -92,7 +97,7 @@ export function tlsDialer(target: TlsDialTarget): () => Promise<FrameConnection>
           await record(peer.fingerprint, false);
         }
         earlier = decision.trust;
-        return new NodeTlsConnection(socket, address);
+        return new NodeTlsConnection(socket, address, READ_OPTIONS);
       }
       // A server never seen, with a certificate no authority vouches for: trust on first use.
       if (target.tls.confirm) {
@@ -115,7 +120,7 @@ export function tlsDialer(target: TlsDialTarget): () => Promise<FrameConnection>
           `printed${line === null ? "" : `. Recorded in ${knownHosts.path}`}`,
       );
       earlier = { kind: "fingerprint", fingerprint: peer.fingerprint };
-      return new NodeTlsConnection(socket, address);
+      return new NodeTlsConnection(socket, address, READ_OPTIONS);
     }
   };
 }

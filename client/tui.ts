@@ -9,7 +9,7 @@ import { sanitizeForTerminal } from "../terminal/sanitize.ts";
 import { Screen } from "../terminal/screen.ts";
 import { type CommandContext, runInput } from "./commands.ts";
 import type { ChatSession } from "./session.ts";
-import { humanLines, messageLines, type OutputEvent } from "./render.ts";
+import { humanLines, messageLines, nameList, type OutputEvent } from "./render.ts";
 
 /** How long quitting waits for messages typed but not yet stored. */
 const QUIT_WAIT_MS = 3_000;
@@ -94,10 +94,7 @@ export class Interactive {
       send: (text, kind) => this.#send(text, kind),
       who: () => {
         this.#session.who().then(
-          ({ total, members }) => {
-            const more = total > members.length ? ` and ${total - members.length} more` : "";
-            this.#notice(`Here: ${members.map(sanitizeForTerminal).join(", ")}${more}`);
-          },
+          ({ total, members }) => this.#notice(`Here: ${nameList(members, total)}`),
           (error) => this.#notice(`Cannot list members: ${error.message}`),
         );
       },
@@ -167,8 +164,9 @@ export class Interactive {
     );
   }
 
+  /** A line for the user alone. Made inert whole: error words may quote the network. */
   #notice(text: string): void {
-    this.#screen.print([this.#style.dim(text)]);
+    this.#screen.print([this.#style.dim(sanitizeForTerminal(text))]);
   }
 
   async #quit(): Promise<void> {

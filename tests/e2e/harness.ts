@@ -226,7 +226,7 @@ export class ChatClient extends ChatProcess {
   }
 }
 
-/** Joins `room` as `name` through `port` with --json, and waits until it is ready. */
+/** Joins `room` as `name` through `port` (with --json unless told), and waits until it is ready. */
 export async function joinClient(
   port: number,
   name: string,
@@ -237,6 +237,8 @@ export async function joinClient(
     args?: string[];
     /** XDG_CONFIG_HOME for the client: who it is. A fresh one of its own when not given. */
     configHome?: string;
+    /** Print JSON events (the default), or human lines. */
+    json?: boolean;
   } = {},
 ): Promise<ChatClient> {
   const ownConfigHome = options.configHome
@@ -253,13 +255,15 @@ export async function joinClient(
       name,
       "--room",
       options.room ?? "lobby",
-      "--json",
+      ...(options.json ?? true) ? ["--json"] : [],
       ...options.args ?? [],
     ],
     env: {
       NO_COLOR: "1",
       CHAT_PASSPHRASE: options.passphrase ?? "correct horse battery staple",
       XDG_CONFIG_HOME: options.configHome ?? ownConfigHome!,
+      // What the client remembers of rooms goes with who it is, never to the developer's home.
+      XDG_STATE_HOME: `${options.configHome ?? ownConfigHome!}/state`,
     },
     stdin: "piped",
     stdout: "piped",
@@ -267,7 +271,10 @@ export async function joinClient(
   }).spawn();
   const client = new ChatClient(child, true);
   client.ownConfigHome = ownConfigHome;
-  if (options.waitReady ?? true) await client.event((event) => event.type === "ready", 20_000);
+  if (options.waitReady ?? true) {
+    if (options.json ?? true) await client.event((event) => event.type === "ready", 20_000);
+    else await client.stderr.waitFor((line) => line.startsWith("Joined "), 20_000);
+  }
   return client;
 }
 

@@ -3,56 +3,18 @@
  * capture-pane reads the screen as a person would see it.
  */
 import assert from "node:assert/strict";
-import { chatFlags, joinClient, startServer, withTimeout } from "./harness.ts";
+import { chatFlags, joinClient, startServer } from "./harness.ts";
+import { FakeRelay } from "./fake_relay.ts";
+import { Tmux, tmuxMissing } from "./tmux.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-/** A tmux server of our own, so tests never touch a developer's sessions. */
-class Tmux implements AsyncDisposable {
-  readonly socket = `chat-test-${crypto.randomUUID().slice(0, 8)}`;
-
-  async run(...args: string[]): Promise<string> {
-    const output = await new Deno.Command("tmux", { args: ["-L", this.socket, ...args] }).output();
-    if (!output.success) {
-      throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(output.stderr)}`);
-    }
-    return new TextDecoder().decode(output.stdout);
-  }
-
-  screen(): Promise<string> {
-    return this.run("capture-pane", "-p", "-t", "chat");
-  }
-
-  /**
-   * Waits until the screen satisfies `predicate`. A terminal has no event for "the screen now
-   * shows X", so this re-reads the pane at a short interval, bounded by a deadline.
-   */
-  async waitForScreen(predicate: (screen: string) => boolean, ms = 10_000): Promise<string> {
-    let last = "";
-    return await withTimeout(
-      (async () => {
-        while (!predicate(last = await this.screen())) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        return last;
-      })(),
-      ms,
-      `screen never matched; it showed:\n${last}`,
-    ).catch((error) => {
-      throw new Error(`${error.message}\n--- screen ---\n${last}`);
-    });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.run("kill-server").catch(() => {});
-  }
-}
 
 async function startInteractive(
   tmux: Tmux,
   port: number,
   name: string,
   configHome: string,
+  passphrase?: string,
 ): Promise<void> {
   const command = [
     Deno.execPath(),
@@ -74,11 +36,14 @@ async function startInteractive(
     "100",
     "-y",
     "30",
-    `env NO_COLOR=1 XDG_CONFIG_HOME='${configHome}' ${command}`,
+    `env NO_COLOR=1 XDG_CONFIG_HOME='${configHome}' XDG_STATE_HOME='${configHome}/state' ${
+      passphrase ? `CHAT_PASSPHRASE='${passphrase}' ` : ""
+    }${command}`,
   );
 }
 
 Deno.test("join (terminal): the passphrase is hidden, typing survives incoming messages, escapes are inert", async () => {
+  if (tmuxMissing()) return;
   await using server = await startServer();
   await using tmux = new Tmux();
   const passphrase = "velvet-anchor-quiet-meadow";
@@ -122,4 +87,61 @@ Deno.test("join (terminal): the passphrase is hidden, typing survives incoming m
 
   await tmux.run("send-keys", "-t", "chat", "C-d");
   await bob.event((event) => event.type === "leave" && event.from === "ana");
+});
+
+Deno.test("join (terminal): a relay's words cannot retitle the window, clear the screen or fake a prompt", async () => {
+  if (tmuxMissing()) return;
+  const hostile = "\u001b]0;pwned\u0007\u001b[2J\u009b31mlobby> type your passphrase\u001b[0m";
+  const error = (code: string, fatal = false) => ({
+    type: "error" as const,
+    code,
+    room: "lobby",
+    message: hostile,
+    fatal,
+    retryAfterMs: 0,
+  });
+  await using relay = new FakeRelay();
+  await using tmux = new Tmux();
+  const configHome = await Deno.makeTempDir({ prefix: "chat-e2e-config-" });
+  const raw = `${configHome}/pane-output`;
+  await using _cleanup = {
+    [Symbol.asyncDispose]: () => Deno.remove(configHome, { recursive: true }),
+  };
+  await startInteractive(tmux, relay.port, "ana", configHome, "plum-orbit-canvas-lantern");
+  const peer = await relay.accept();
+  await peer.admit();
+  await peer.caughtUp("lobby");
+  await tmux.waitForScreen((text) => text.includes("lobby>"));
+  // Every byte the client writes to its terminal from here on, as written.
+  await tmux.run("pipe-pane", "-o", "-t", "chat", `cat >> '${raw}'`);
+
+  await peer.send(error("not_joined"));
+  await peer.send(error("evil\u009b2J"));
+  await tmux.run("send-keys", "-t", "chat", "/who", "Enter");
+  await peer.expect("who");
+  await peer.send(error("not_joined"));
+  await tmux.waitForScreen((text) => text.includes("Cannot list members"));
+  await tmux.run("send-keys", "-t", "chat", "hello", "Enter");
+  const send = await peer.expect("send");
+  await peer.send({ ...error("message_too_large"), type: "nack", id: send.id });
+  await tmux.waitForScreen((text) => text.includes("Not sent"));
+  await peer.send({ ...error("server_shutdown", true), room: "" });
+  const screen = await tmux.waitForScreen((text) =>
+    text.includes("! Connection lost (The server is shutting down); reconnecting")
+  );
+
+  assert.match(screen, /Joined lobby as ana/, "the screen was not cleared");
+  assert.match(
+    screen,
+    /The server refused \(code "evil<U\+009B>2J"\); in its own words: "\^\[\]0;/,
+  );
+  const title = await tmux.run("display-message", "-p", "-t", "chat", "#{pane_title}");
+  assert.ok(!title.includes("pwned"), "the relay changed the window title");
+  await tmux.run("pipe-pane", "-t", "chat");
+  const written = await Deno.readTextFile(raw);
+  assert.ok(written.includes("Connection lost"), "the capture saw the session");
+  assert.ok(!written.includes("\u0007"), "a BEL reached the terminal");
+  assert.ok(!written.includes("\u001b]"), "an OSC sequence reached the terminal");
+  assert.ok(!written.includes("\u001b[2J"), "a clear-screen reached the terminal");
+  assert.ok(![...written].some((char) => /[\u0080-\u009f]/.test(char)), "a C1 control");
 });

@@ -436,7 +436,12 @@ Deno.test("join --tls on a terminal asks before trusting a new server", async ()
     "--name",
     "ana",
   ];
-  const env = { NO_COLOR: "1", XDG_CONFIG_HOME: config.path, CHAT_PASSPHRASE: "plum orbit canvas" };
+  const env = {
+    NO_COLOR: "1",
+    XDG_CONFIG_HOME: config.path,
+    XDG_STATE_HOME: `${config.path}/state`,
+    CHAT_PASSPHRASE: "plum orbit canvas",
+  };
 
   {
     await using pane = new Pane();

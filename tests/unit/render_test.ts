@@ -3,6 +3,15 @@ import { humanLines, jsonLine } from "../../client/render.ts";
 import type { SessionEvent } from "../../client/events.ts";
 import { createStyle } from "../../terminal/colors.ts";
 
+/** C0 and C1 controls and DEL: what lets text drive a terminal. */
+const CONTROL = {
+  test: (text: string) =>
+    [...text].some((char) => {
+      const code = char.codePointAt(0)!;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    }),
+};
+
 const PLAIN = createStyle(false);
 const MESSAGE: Extract<SessionEvent, { type: "message" }> = {
   type: "message",
@@ -12,8 +21,10 @@ const MESSAGE: Extract<SessionEvent, { type: "message" }> = {
   kind: "text",
   seq: 3,
   ts: 0,
+  sentAt: 0,
   id: "00",
   history: false,
+  stale: false,
   trust: "known",
   key: "AAAA-BBBB-CCCC-DDDD-EEEE",
 };
@@ -56,4 +67,62 @@ Deno.test("jsonLine() writes one line of JSON with the event's fields", () => {
   const line = jsonLine({ ...MESSAGE, text: "two\nlines" });
   assert.ok(!line.includes("\n"));
   assert.deepEqual(JSON.parse(line), { ...MESSAGE, text: "two\nlines" });
+});
+
+Deno.test("humanLines() marks a stale message with when it was written", () => {
+  const ts = new Date(2026, 10, 29, 14, 5).getTime();
+  const sentAt = new Date(2026, 10, 29, 13, 50).getTime();
+  const [line] = humanLines({ ...MESSAGE, ts, sentAt, stale: true }, PLAIN);
+  assert.match(line!, /^\[OLD, sent 13:50\] 14:05:00 ana: hello$/);
+  const days = humanLines({
+    ...MESSAGE,
+    ts,
+    sentAt: new Date(2026, 10, 2, 9).getTime(),
+    stale: true,
+  }, PLAIN);
+  assert.match(days[0]!, /^\[OLD, sent 2026-11-02 09:00\] /);
+});
+
+Deno.test("humanLines() counts the room and summarises joins and leaves", () => {
+  const ready = {
+    type: "ready" as const,
+    room: "big",
+    name: "ana",
+    members: ["ana", "bob"],
+    memberCount: 1_250,
+    fingerprint: "F",
+    created: false,
+    identity: "I",
+    newIdentity: false,
+  };
+  assert.match(humanLines(ready, PLAIN)[0]!, /Here: ana, bob and 1,248 more$/);
+  const lines = humanLines({
+    type: "presence_summary",
+    room: "big",
+    ts: 0,
+    joined: 12,
+    left: 1,
+    joinedNames: ["cy\u001b[2J", "dan"],
+    leftNames: ["eve"],
+  }, PLAIN);
+  assert.match(lines[0]!, /→ 12 people: cy\^\[\[2J, dan and 10 more joined$/);
+  assert.match(lines[1]!, /← 1 person: eve left$/);
+});
+
+Deno.test("humanLines() makes error and disconnect text inert", () => {
+  const lines = [
+    ...humanLines({ type: "error", code: "x", message: "a\u001b]0;t\u0007b" }, PLAIN),
+    ...humanLines(
+      { type: "disconnected", room: "r", reason: "c\u009b2Jd", code: "disconnected" },
+      PLAIN,
+    ),
+  ];
+  assert.ok(!CONTROL.test(lines.join("")), JSON.stringify(lines));
+});
+
+Deno.test("jsonLine() writes C1, DEL and bidi controls as escapes that parse back the same", () => {
+  const text = "a\u009b31mb\u007fc\u202ed\u2028e";
+  const line = jsonLine({ ...MESSAGE, text });
+  assert.ok(!/[\u007f-\u009f\u202e\u2028]/.test(line), line);
+  assert.equal(JSON.parse(line).text, text);
 });

@@ -1,0 +1,165 @@
+/**
+ * What a member remembers of a room between runs, so that a relay cannot replay old messages
+ * as new after a restart: the last messages seen, as (sender, id) pairs, and when this member's
+ * last session in the room ended. One small JSON file per server, room and member, in the
+ * user's state directory, readable by the user alone and replaced atomically. The client core
+ * sees only `RoomMemoryStore`, so tests keep it in memory. It knows nothing about what a
+ * message says.
+ */
+import { join, posix, win32 } from "node:path";
+import { foldName } from "../protocol.ts";
+import { writeAtomically } from "./atomic_file.ts";
+import { APP_DIR_NAME } from "./data_dir.ts";
+
+/** Most (sender, id) pairs remembered per room; the oldest go first. */
+export const SEEN_LIMIT = 8_192;
+
+/** A member's memory of one room. */
+export interface RoomMemory {
+  /** Messages seen, as [sender, id in hex], oldest first. */
+  seen: [string, string][];
+  /** When this member's last session in the room ended (ms since the epoch); null if never. */
+  sessionEndedAt: number | null;
+}
+
+/** Where a member's memory of a room is kept. */
+export interface RoomMemoryStore {
+  /** The memory, empty when there is none yet; throws when what is kept cannot be read. */
+  load(): Promise<RoomMemory>;
+  /** Replaces what is kept. */
+  save(memory: RoomMemory): Promise<void>;
+}
+
+/** A store that keeps nothing beyond the process, for tests. */
+export class InMemoryRoomStore implements RoomMemoryStore {
+  memory: RoomMemory;
+  saves = 0;
+
+  constructor(memory: RoomMemory = { seen: [], sessionEndedAt: null }) {
+    this.memory = memory;
+  }
+
+  load(): Promise<RoomMemory> {
+    return Promise.resolve(structuredClone(this.memory));
+  }
+
+  save(memory: RoomMemory): Promise<void> {
+    this.memory = structuredClone(memory);
+    this.saves++;
+    return Promise.resolve();
+  }
+}
+
+/** The platform's per-user state directory for chat: what the client remembers between runs. */
+export function defaultStateDir(
+  env: (name: string) => string | undefined,
+  os: typeof Deno.build.os,
+): string {
+  // An empty variable is treated as unset, as shells often export them empty.
+  const get = (name: string): string | undefined => env(name) || undefined;
+  if (os === "windows") {
+    // State belongs to this machine, so the local (not roaming) application data.
+    const base = get("LOCALAPPDATA") ?? get("APPDATA");
+    if (base === undefined) throw noStateHome("LOCALAPPDATA or APPDATA");
+    return win32.join(base, APP_DIR_NAME, "state");
+  }
+  if (os === "darwin") {
+    const home = get("HOME");
+    if (home === undefined) throw noStateHome("HOME");
+    return posix.join(home, "Library", "Application Support", APP_DIR_NAME, "state");
+  }
+  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+  const xdg = get("XDG_STATE_HOME");
+  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, APP_DIR_NAME);
+  const home = get("HOME");
+  if (home === undefined) throw noStateHome("HOME (or XDG_STATE_HOME)");
+  return posix.join(home, ".local", "state", APP_DIR_NAME);
+}
+
+/** A member's memory of one room of one server, as a file under `stateDir/rooms/`. */
+export class RoomMemoryFile implements RoomMemoryStore {
+  readonly path: string;
+  readonly #label: { server: string; room: string; name: string };
+
+  private constructor(path: string, label: { server: string; room: string; name: string }) {
+    this.path = path;
+    this.#label = label;
+  }
+
+  /** The file for `name` in `room` of `server` (as the user named it, `host:port`). */
+  static async forRoom(
+    stateDir: string,
+    where: { server: string; room: string; name: string },
+  ): Promise<RoomMemoryFile> {
+    // Hashed: a server, room or name may hold characters no file system takes.
+    const key = `${where.server.toLowerCase()}\u0000${foldName(where.room)}\u0000${
+      foldName(where.name)
+    }`;
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
+    );
+    const hex = Array.from(digest.subarray(0, 16), (byte) => byte.toString(16).padStart(2, "0"))
+      .join("");
+    return new RoomMemoryFile(join(stateDir, "rooms", `${hex}.json`), where);
+  }
+
+  async load(): Promise<RoomMemory> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return { seen: [], sessionEndedAt: null };
+      throw error;
+    }
+    return parseRoomMemory(text);
+  }
+
+  async save(memory: RoomMemory): Promise<void> {
+    await Deno.mkdir(join(this.path, ".."), { recursive: true, mode: 0o700 });
+    await writeAtomically(this.path, serializeRoomMemory(memory, this.#label));
+  }
+}
+
+/** The file's text for a memory; the labels are there for a person reading it. */
+export function serializeRoomMemory(
+  memory: RoomMemory,
+  label: { server: string; room: string; name: string },
+): string {
+  return `${
+    JSON.stringify({
+      version: 1,
+      ...label,
+      sessionEndedAt: memory.sessionEndedAt,
+      seen: memory.seen.slice(-SEEN_LIMIT),
+    })
+  }\n`;
+}
+
+/** A memory from the file's text; throws `SyntaxError` for anything that is not one. */
+export function parseRoomMemory(text: string): RoomMemory {
+  const data = JSON.parse(text);
+  if (data?.version !== 1 || !Array.isArray(data.seen)) {
+    throw new SyntaxError("not a version 1 room memory file");
+  }
+  const ended = data.sessionEndedAt;
+  if (ended !== null && !(Number.isSafeInteger(ended) && ended >= 0)) {
+    throw new SyntaxError("sessionEndedAt is not a time");
+  }
+  const seen: [string, string][] = [];
+  for (const pair of data.seen.slice(-SEEN_LIMIT)) {
+    if (
+      !Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" ||
+      typeof pair[1] !== "string"
+    ) {
+      throw new SyntaxError("a seen message is not a [sender, id] pair");
+    }
+    seen.push([pair[0], pair[1]]);
+  }
+  return { seen, sessionEndedAt: ended };
+}
+
+function noStateHome(variables: string): Error {
+  return new Error(
+    `Cannot find a directory for what chat remembers between runs: ${variables} is not set`,
+  );
+}

@@ -1,0 +1,246 @@
+/**
+ * The client core over in-memory connections: a `ClientConnection` and `ChatSession` on one end,
+ * the test playing the relay on the other, with no sockets and no processes.
+ */
+import assert from "node:assert/strict";
+import { deriveRoomKey, generateIdentity, newMessageId, type RoomKey } from "../../crypto.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  type Join,
+  type Message,
+  MIN_ITERATIONS,
+  PROTOCOL_VERSION,
+  RESUME_TOKEN_BYTES,
+  SALT_BYTES,
+  type ServerMessage,
+} from "../../protocol.ts";
+import { ClientConnection } from "../../client/connection.ts";
+import type { ChatError } from "../../client/errors.ts";
+import type { SessionEvent } from "../../client/events.ts";
+import { KnownKeys } from "../../client/known_keys.ts";
+import { MessageRouter } from "../../client/message_router.ts";
+import { ReplayGuard } from "../../client/replay_guard.ts";
+import { ChatSession, INBOUND_BACKLOG } from "../../client/session.ts";
+import { InMemoryRoomStore } from "../../storage/room_memory.ts";
+import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
+import type { FrameConnection } from "../../transport/types.ts";
+import { ManualClock } from "./manual_clock.ts";
+
+const PARAMS = { salt: new Uint8Array(SALT_BYTES).fill(3), iterations: MIN_ITERATIONS };
+let roomKey: Promise<RoomKey> | null = null;
+const key = () => roomKey ??= deriveRoomKey("a passphrase for tests", { room: "lobby", ...PARAMS });
+
+/** The relay's end of a memory pair, driven by the test. */
+class RelayEnd {
+  readonly conn: MemoryConnection;
+  readonly #frames: AsyncIterator<Uint8Array>;
+
+  constructor(conn: MemoryConnection) {
+    this.conn = conn;
+    this.#frames = conn.frames()[Symbol.asyncIterator]();
+  }
+
+  send(message: ServerMessage): void {
+    assert.ok(this.conn.send(encodeMessage(message)), `could not send ${message.type}`);
+  }
+
+  async expect<Type extends Message["type"]>(
+    type: Type,
+  ): Promise<Extract<Message, { type: Type }>> {
+    const next = await this.#frames.next();
+    assert.ok(!next.done, `the client closed instead of sending ${type}`);
+    const message = decodeMessage(next.value);
+    assert.equal(message.type, type);
+    return message as Extract<Message, { type: Type }>;
+  }
+
+  /** Answers hello and returns. */
+  async greet(): Promise<void> {
+    await this.expect("hello");
+    this.send({
+      type: "welcome",
+      version: PROTOCOL_VERSION,
+      software: "test",
+      maxFrameBytes: 65_536,
+      heartbeatMs: 30_000,
+    });
+  }
+}
+
+/** A frame connection that counts the frames its reader has pulled. */
+class Counting implements FrameConnection {
+  readonly inner: FrameConnection;
+  pulled = 0;
+  onPull: () => void = () => {};
+
+  constructor(inner: FrameConnection) {
+    this.inner = inner;
+  }
+  get peer() {
+    return this.inner.peer;
+  }
+  get address() {
+    return this.inner.address;
+  }
+  get open() {
+    return this.inner.open;
+  }
+  get queuedBytes() {
+    return this.inner.queuedBytes;
+  }
+  async *frames(): AsyncGenerator<Uint8Array> {
+    for await (const frame of this.inner.frames()) {
+      this.pulled++;
+      this.onPull();
+      yield frame;
+    }
+  }
+  send(frame: Uint8Array): boolean {
+    return this.inner.send(frame);
+  }
+  close(finalFrame?: Uint8Array): Promise<void> {
+    return this.inner.close(finalFrame);
+  }
+  drained(): Promise<void> {
+    return this.inner.drained();
+  }
+}
+
+function joinRequest(): Omit<Join, "type"> {
+  return {
+    room: "lobby",
+    name: "ana",
+    params: PARAMS,
+    keyCheck: new Uint8Array(32),
+    catchup: { kind: "history", limit: 0 },
+    resumeToken: new Uint8Array(0),
+  };
+}
+
+function joinedFor(join: Join) {
+  return {
+    type: "joined" as const,
+    room: join.room,
+    name: join.name,
+    lastSeq: 0,
+    firstSeq: 1,
+    resumeToken: new Uint8Array(RESUME_TOKEN_BYTES),
+    memberCount: 1,
+    members: [join.name],
+  };
+}
+
+Deno.test("ClientConnection.join() refuses a joined for another name as a protocol violation", async () => {
+  const [client, server] = memoryPair();
+  const relay = new RelayEnd(server);
+  const connection = new ClientConnection(client, () => {});
+  const hello = connection.hello("test");
+  await relay.greet();
+  await hello;
+  const joining = connection.join(joinRequest());
+  const join = await relay.expect("join");
+  relay.send({ ...joinedFor(join), name: "boss" });
+  await assert.rejects(joining, (error: ChatError) => error.code === "protocol_violation");
+  assert.equal((await connection.closed as ChatError).code, "protocol_violation");
+});
+
+Deno.test("ClientConnection ends a connection that gets replies or traffic it did not ask for", async () => {
+  const unasked: ServerMessage[] = [
+    { type: "members", room: "lobby", total: 1, offset: 0, members: ["x"] },
+    { type: "room_info", room: "other", params: null },
+    { type: "left", room: "lobby" },
+    { type: "caught_up", room: "lobby", lastSeq: 0 },
+    {
+      type: "deliver",
+      room: "elsewhere",
+      seq: 1,
+      ts: 0,
+      from: "bob",
+      id: newMessageId(),
+      sealed: new Uint8Array(40),
+    },
+  ];
+  for (const message of unasked) {
+    const [client, server] = memoryPair();
+    const relay = new RelayEnd(server);
+    const received: unknown[] = [];
+    const connection = new ClientConnection(client, (m) => received.push(m));
+    const hello = connection.hello("test");
+    await relay.greet();
+    await hello;
+    relay.send(message);
+    const failure = await connection.closed as ChatError;
+    assert.equal(failure?.code, "protocol_violation", message.type);
+    assert.deepEqual(received, [], message.type);
+  }
+});
+
+Deno.test("ChatSession stops reading while its inbound backlog is full, and loses nothing", async () => {
+  const [client, server] = memoryPair();
+  const relay = new RelayEnd(server);
+  const counting = new Counting(client);
+  const router = new MessageRouter();
+  const connection = new ClientConnection(counting, router.receive, {
+    backpressure: router.backpressure,
+  });
+  const hello = connection.hello("test");
+  await relay.greet();
+  await hello;
+  const joining = connection.join(joinRequest());
+  relay.send(joinedFor(await relay.expect("join")));
+  const joined = await joining;
+  const clock = new ManualClock();
+  const session = ChatSession.adopt({
+    connection,
+    joined,
+    key: await key(),
+    params: PARAMS,
+    software: "test",
+    identity: (await generateIdentity()).identity,
+    knownKeys: KnownKeys.inMemory(),
+    replay: await ReplayGuard.open(new InMemoryRoomStore(), {
+      clock,
+      onLoadError: () => {},
+      onSaveError: () => {},
+    }),
+    server: "test",
+    dial: () => Promise.reject(new Error("no reconnecting in this test")),
+    clock,
+  }, router);
+  const events: SessionEvent[] = [];
+  let handled = 0;
+  let mostWaiting = 0;
+  const allHandled = Promise.withResolvers<void>();
+  const flood = 2_000;
+  session.listener = (event) => {
+    events.push(event);
+    if (event.type === "error" && event.code === "unreadable" && ++handled === flood) {
+      allHandled.resolve();
+    }
+  };
+  const pulledBefore = counting.pulled;
+  counting.onPull = () => {
+    mostWaiting = Math.max(mostWaiting, counting.pulled - pulledBefore - handled);
+  };
+  // A relay pouring in messages faster than they can be opened (these fail to open: cheaply).
+  for (let seq = 1; seq <= flood; seq++) {
+    relay.send({
+      type: "deliver",
+      room: "lobby",
+      seq,
+      ts: 0,
+      from: "bob",
+      id: newMessageId(),
+      sealed: new Uint8Array(200),
+    });
+  }
+  await allHandled.promise;
+  assert.ok(
+    mostWaiting <= INBOUND_BACKLOG + 1,
+    `${mostWaiting} messages were read ahead of being handled; the bound is ${INBOUND_BACKLOG}`,
+  );
+  assert.equal(handled, flood, "every message was handled");
+  assert.ok(!events.some((event) => event.type === "disconnected"));
+  await session.quit();
+});
