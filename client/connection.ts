@@ -66,7 +66,8 @@ export class ClientConnection {
   readonly #stopped = Promise.withResolvers<void>();
   readonly #closed: Promise<Error | null>;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #lastHeardAt = Date.now();
+  // Monotonic: a jump of the system clock must not make the relay look silent.
+  #lastHeardAt = performance.now();
   #paused = false;
   #failure: Error | null = null;
   #nextPingToken = 1;
@@ -194,7 +195,7 @@ export class ClientConnection {
   async #readLoop(): Promise<Error | null> {
     try {
       for await (const frame of this.#conn.frames()) {
-        this.#lastHeardAt = Date.now();
+        this.#lastHeardAt = performance.now();
         this.#handle(decodeMessage(frame));
         const full = this.#backpressure();
         if (full) {
@@ -202,7 +203,7 @@ export class ClientConnection {
           this.#paused = true;
           await Promise.race([full, this.#stopped.promise]);
           this.#paused = false;
-          this.#lastHeardAt = Date.now();
+          this.#lastHeardAt = performance.now();
         }
         if (this.#failure) break;
       }
@@ -351,7 +352,7 @@ export class ClientConnection {
     const interval = Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, intervalMs));
     this.#heartbeat = setInterval(() => {
       // While paused on a full backlog the relay is plainly talking; this client is the slow one.
-      if (!this.#paused && Date.now() - this.#lastHeardAt > 3 * interval) {
+      if (!this.#paused && performance.now() - this.#lastHeardAt > 3 * interval) {
         this.#fail(new ChatError("timeout", "The server stopped answering"));
         return;
       }

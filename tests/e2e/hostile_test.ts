@@ -235,3 +235,18 @@ Deno.test("serve: the database is owner-only, and a readable data directory is r
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("join: a bot piping lines faster than the send rate loses nothing and keeps order", async () => {
+  await using server = await startServer();
+  await using reader = await joinClient(server.port, "reader", { args: ["--no-history"] });
+  await using bot = await joinClient(server.port, "bot", { args: ["--no-history"] });
+  const lines = 80;
+  for (let n = 1; n <= lines; n++) await bot.writeLine(`line ${n}`);
+  await bot.closeInput();
+  assert.equal((await bot.finished(30_000)).code, 0, bot.stderr.text);
+  await reader.count((event) => event.type === "message", lines, 30_000);
+  const texts = reader.events().filter((event) => event.type === "message").map((e) => e.text);
+  assert.deepEqual(texts, Array.from({ length: lines }, (_, i) => `line ${i + 1}`));
+  const told = bot.events().filter((event) => event.code === "rate_limited");
+  assert.equal(told.length, 1, "the bot is told once that it is being slowed down");
+});
