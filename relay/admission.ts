@@ -14,7 +14,8 @@ import {
   nameProblem,
 } from "../protocol.ts";
 import { equalBytes, Room } from "./room.ts";
-import type { Membership, RelayContext } from "./session.ts";
+import type { RelayContext } from "./context.ts";
+import type { Membership } from "./membership.ts";
 
 /** A request refused: the error frame to send. */
 export interface Refusal {

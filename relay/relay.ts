@@ -15,13 +15,9 @@ import { KeyedBuckets } from "./rate_limit.ts";
 import { ReservationLog } from "./reservation_log.ts";
 import type { Room } from "./room.ts";
 import { RoomRegistry } from "./rooms.ts";
-import {
-  disconnectLagging,
-  errorFrame,
-  type Membership,
-  type RelayContext,
-  Session,
-} from "./session.ts";
+import type { RelayContext } from "./context.ts";
+import { disconnectLagging, errorFrame, type Membership } from "./membership.ts";
+import { Session } from "./session.ts";
 import { type RelayStore, type Retention, StorageFullError } from "./store.ts";
 
 /** How often clients are asked to ping, in milliseconds. */

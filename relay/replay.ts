@@ -9,7 +9,7 @@ import {
   LENGTH_PREFIX_BYTES,
   MAX_FRAME_BYTES,
 } from "../protocol.ts";
-import type { Membership } from "./session.ts";
+import type { Membership } from "./membership.ts";
 import type { RelayStore } from "./store.ts";
 
 /** The member's queue stayed full even after draining: it is not reading. */

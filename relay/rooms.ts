@@ -11,7 +11,7 @@ import type { RelayLimits } from "./limits.ts";
 import { KeyedBuckets } from "./rate_limit.ts";
 import type { ReservationLog } from "./reservation_log.ts";
 import { Room } from "./room.ts";
-import type { Membership } from "./session.ts";
+import type { Membership } from "./membership.ts";
 import type { RelayStore } from "./store.ts";
 
 /** Every room the relay holds. */

@@ -21,49 +21,11 @@ import {
 } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
 import { admit, type Refusal, roomRefusal, spellingRefusal } from "./admission.ts";
-import type { GuessGuard } from "./guess_guard.ts";
-import type { RelayLimits } from "./limits.ts";
-import type { KeyedBuckets } from "./rate_limit.ts";
+import type { RelayContext } from "./context.ts";
+import { endRefused, errorFrame, Membership } from "./membership.ts";
 import { replay, ReplayStalled } from "./replay.ts";
-import type { Member, Room } from "./room.ts";
-import type { RoomRegistry } from "./rooms.ts";
-import type { ReservationLog } from "./reservation_log.ts";
+import type { Room } from "./room.ts";
 import { SendGuard } from "./send_guard.ts";
-import type { RelayStore } from "./store.ts";
-
-/** What a session needs from the relay that owns it. */
-export interface RelayContext {
-  readonly heartbeatMs: number;
-  readonly software: string;
-  readonly store: RelayStore;
-  readonly reservations: ReservationLog;
-  readonly rooms: RoomRegistry;
-  readonly limits: RelayLimits;
-  /** Wrong passphrases so far, or null when guessing is not limited. */
-  readonly guesses: GuessGuard | null;
-  /** Sealed bytes sent per address, or null when not limited. */
-  readonly addressBytes: KeyedBuckets | null;
-  /** How long a dropped member's name stays held for it. */
-  readonly holdMs: number;
-  /** Messages kept per room: older ones are never replayed, even before pruning removes them. */
-  readonly retainCount: number;
-  /** Milliseconds since the epoch, for timestamps (the steady clock). */
-  now(): number;
-  /** Monotonic milliseconds, for deadlines and rates. */
-  monotonic(): number;
-  log(line: string): void;
-  /** Accepts a sealed message for storage and delivery. */
-  publish(membership: Membership, id: Uint8Array, sealed: Uint8Array): void;
-  /** Tells a room's other members that `name` joined or left. */
-  announce(
-    room: Room<Membership>,
-    event: "join" | "leave",
-    name: string,
-    reason: LeaveReason | "",
-  ): void;
-  /** A session entered its first room, or left its last. */
-  roomsChanged(session: Session, inAny: boolean): void;
-}
 
 const CLIENT_TYPES = new Set<Message["type"]>([
   "hello",
@@ -76,26 +38,6 @@ const CLIENT_TYPES = new Set<Message["type"]>([
   "pong",
   "bye",
 ]);
-
-/** A membership: one session in one room, under one name. */
-export class Membership implements Member {
-  readonly room: Room<Membership>;
-  readonly name: string;
-  readonly session: Session;
-  readonly token: Uint8Array;
-  live = false;
-
-  constructor(session: Session, room: Room<Membership>, name: string, token: Uint8Array) {
-    this.session = session;
-    this.room = room;
-    this.name = name;
-    this.token = token;
-  }
-
-  send(frame: Uint8Array): boolean {
-    return this.session.conn.send(frame);
-  }
-}
 
 /** The relay's side of one connection. */
 export class Session {
@@ -432,43 +374,4 @@ export class Session {
   #send(frame: Uint8Array): void {
     if (!this.conn.send(frame)) endRefused(this);
   }
-}
-
-/**
- * Ends the sessions of members whose sends were refused. Each ends in its own microtask, because
- * ending sends presence to the others, which may overflow more queues: no recursion through the
- * room.
- */
-export function disconnectLagging(lagging: Membership[]): void {
-  for (const member of lagging) queueMicrotask(() => endRefused(member.session));
-}
-
-/**
- * Ends a session whose connection refused a frame: a full queue means the peer does not read; a
- * closed one means it is already gone, which is no fault of its own.
- */
-function endRefused(session: Session): void {
-  if (session.conn.open) {
-    session.end("slow_consumer", "Disconnected: not reading fast enough", "too_slow");
-  } else {
-    session.end(null, "", "disconnected");
-  }
-}
-
-/** An encoded error frame. */
-export function errorFrame(
-  code: ErrorCode,
-  room: string,
-  message: string,
-  fatal: boolean,
-  retryAfterMs = 0,
-): Uint8Array {
-  return encodeMessage({
-    type: "error",
-    code,
-    room,
-    message,
-    fatal,
-    retryAfterMs: Math.min(Math.max(0, Math.ceil(retryAfterMs)), 0xffff_ffff),
-  });
 }

@@ -91,7 +91,7 @@ Deno.test("serve: one oversized message is refused; the room keeps working for i
 
 Deno.test("serve: wrong passphrases close the connection after 3 and slow the address after 5", async () => {
   await using server = await startServer();
-  await using owner = await joinClient(server.port, "owner");
+  await using _owner = await joinClient(server.port, "owner");
   let answered = 0;
   {
     using guesser = await greet(server.port);
