@@ -8,7 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { foldName } from "../protocol.ts";
 import { migrate } from "./migrations.ts";
 import { describe, StorageOpenError, validateExisting } from "./sqlite_schema.ts";
-import { deleteRoomRows, roomStatements } from "./sqlite_store.ts";
+import { deleteRoomRows, roomStatements } from "./sqlite_statements.ts";
 
 /** One room as `chat rooms list` shows it. */
 export interface RoomSummary {
