@@ -70,6 +70,9 @@ export async function runCell(load: CellLoad, options: RunOptions): Promise<Cell
     "0",
     "--data",
     dataDir,
+    // Every member connects from 127.0.0.1: no per-address cap, as on a trusted LAN.
+    "--max-per-ip",
+    "0",
   ];
   const server = spawn(serverArgs, pin ? 0 : null, options.descriptors);
   const log = new LineCollector(server.stdout);

@@ -7,6 +7,7 @@ import { defaultDataDir } from "../storage/data_dir.ts";
 import { StorageOpenError } from "../storage/sqlite_store.ts";
 import { ChatError } from "../client/errors.ts";
 import { parseOrThrow, parsePort } from "./parse.ts";
+import { SERVE_LIMIT_FLAGS, socketLimits } from "./serve_limits.ts";
 import { SERVE_TLS_FLAGS, serverTls } from "./serve_tls.ts";
 import { SERVE_USAGE, UsageError, VERSION } from "./usage.ts";
 
@@ -28,6 +29,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
           },
           "max-storage-mb": { type: "string" },
           ...SERVE_TLS_FLAGS,
+          ...SERVE_LIMIT_FLAGS,
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -45,6 +47,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
   const retainDays = parseCount(values["retain-days"], "--retain-days", 0);
   const maxStorageMb = values["max-storage-mb"];
   const dataDir = values.data ?? defaultDataDir((name) => Deno.env.get(name), Deno.build.os);
+  const limits = socketLimits(values);
   const tls = await serverTls(values, { dataDir, host: values.host });
   const log = new BufferedLog(out);
   let server;
@@ -63,6 +66,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
       software: `chat/${VERSION}`,
       log: (line) => log.write(`${new Date().toISOString()} ${line}`),
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      ...limits,
     });
   } catch (error) {
     if (error instanceof StorageOpenError) throw new ChatError("storage", error.message);

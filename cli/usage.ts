@@ -45,6 +45,13 @@ Options:
                         and keeps in DIR/tls; it prints the certificate's fingerprint
   --cert FILE           serve TLS with this PEM certificate (chain) instead; needs --key
   --key FILE            the PEM private key of --cert
+  --max-connections N   connections open at once, TLS handshakes included (default: the
+                        open-file limit less 64, e.g. 960 under ulimit -n 1024); past it
+                        a new connection is told "too many connections" and closed
+  --max-per-ip N        connections open at once from one IPv4 address or IPv6 /64
+                        (default 32; 0 = no limit, for a benchmark or a trusted LAN)
+  --tls-handshake-seconds S
+                        time a TLS client has to finish its handshake (default 10)
   -h, --help            show this help
 
 The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.`;
