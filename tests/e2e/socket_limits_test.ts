@@ -13,6 +13,7 @@ import {
   type Message,
   PROTOCOL_VERSION,
 } from "../../protocol.ts";
+import { connectTls, NodeTlsConnection } from "../../transport/node_tls.ts";
 import {
   type ChatServer,
   joinClient,
@@ -245,6 +246,32 @@ Deno.test("serve: 32 connections per address by default, the 33rd refused, other
     assert.equal((await neighbour.next())?.type, "welcome");
   } finally {
     for (const member of members) member[Symbol.dispose]();
+  }
+});
+
+Deno.test("serve --tls: a connection over the per-address cap is told so over TLS", async () => {
+  await using server = await startServer({ args: ["--tls", "--max-per-ip", "2"] });
+  await server.stdout.waitFor((line) => line.startsWith("messages stored in"));
+  const target = { host: "127.0.0.1", port: server.port, timeoutMs: 5_000 };
+  const held = [];
+  try {
+    // Sockets count from accept: a finished handshake is enough to hold a place.
+    for (let i = 0; i < 2; i++) {
+      held.push(new NodeTlsConnection((await connectTls(target)).socket, "relay"));
+    }
+    const over = new NodeTlsConnection((await connectTls(target)).socket, "relay");
+    const received: Message[] = [];
+    for await (const frame of over.frames()) received.push(decodeMessage(frame));
+    await over.close();
+    assert.equal(received.length, 1, JSON.stringify(received));
+    const refusal = received[0]!;
+    assert.ok(refusal.type === "error" && refusal.code === "too_many_connections");
+    assert.equal(
+      refusal.message,
+      "Too many connections from your address; close some and try again",
+    );
+  } finally {
+    for (const connection of held) await connection.close();
   }
 });
 
