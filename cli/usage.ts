@@ -46,8 +46,9 @@ Options:
   --cert FILE           serve TLS with this PEM certificate (chain) instead; needs --key
   --key FILE            the PEM private key of --cert
   --max-connections N   connections open at once, TLS handshakes included (default: the
-                        open-file limit less 64, e.g. 960 under ulimit -n 1024); past it
-                        a new connection is told "too many connections" and closed
+                        open-file limit less 64 where it can be read, else 1000; lowered
+                        to what fits if the limit is reached); past it a new connection
+                        is told "too many connections" and closed
   --max-per-ip N        connections open at once from one IPv4 address or IPv6 /64
                         (default 32; 0 = no limit, for a benchmark or a trusted LAN)
   --tls-handshake-seconds S
