@@ -10,14 +10,17 @@ import { setImmediate } from "node:timers";
 
 /** How long a destroyed stream waits for writes already under way before closing the socket. */
 export const LINGER_MS = 1_000;
-const READ_BUFFER_BYTES = 16 * 1024;
+/** First read buffer: small, so an idle or stalled connection costs little memory. */
+const MIN_READ_BUFFER_BYTES = 2 * 1024;
+/** Largest read buffer, grown to by connections whose reads keep filling it. */
+const MAX_READ_BUFFER_BYTES = 16 * 1024;
 
 /** A Duplex that reads and writes `conn` and closes it when destroyed. */
 export class ConnDuplex extends Duplex {
   readonly #conn: Deno.Conn;
   readonly #lingerMs: number;
   readonly #socketClosed = Promise.withResolvers<void>();
-  readonly #buffer = new Uint8Array(READ_BUFFER_BYTES);
+  #buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
   #reading = false;
   #writes = 0;
   #writesDone: (() => void) | null = null;
@@ -44,7 +47,12 @@ export class ConnDuplex extends Duplex {
         this.push(null);
         return;
       }
-      if (this.push(this.#buffer.slice(0, count))) this._read();
+      const more = this.push(this.#buffer.slice(0, count));
+      // A read that fills the buffer suggests more is waiting: read bigger next time.
+      if (count === this.#buffer.length && count < MAX_READ_BUFFER_BYTES) {
+        this.#buffer = new Uint8Array(count * 2);
+      }
+      if (more) this._read();
     }, (error: unknown) => {
       this.#reading = false;
       // A read cut short by our own close is no error; a reset peer is simply gone.
