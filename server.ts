@@ -1,20 +1,27 @@
 /**
- * Front door of the relay: listens on TCP or TLS, caps concurrent connections below the process's file
- * descriptor limit, hands each connection to the socket-free `Relay`, and runs its deadline sweep.
+ * Front door of the relay: listens on TCP or TLS (transport/listener.ts, which caps open sockets
+ * in total and per address), hands each connection to the socket-free `Relay`, and runs its
+ * deadline sweep.
  */
-import { encodeMessage } from "./protocol.ts";
 import { DEFAULT_RETENTION, Relay } from "./relay/relay.ts";
 import type { Retention } from "./relay/store.ts";
 import type { RelayLimits } from "./relay/limits.ts";
 import { databasePath, ensureDataDir } from "./storage/data_dir.ts";
 import { SqliteStore } from "./storage/sqlite_store.ts";
 import { setImmediate } from "node:timers";
+import { DEFAULT_MAX_PER_ADDRESS, MAX_REFUSING } from "./transport/connection_gate.ts";
+import { type FrameListener, listenFrames } from "./transport/listener.ts";
 import { SendBudget } from "./transport/send_budget.ts";
-import { StreamConnection } from "./transport/stream_connection.ts";
 
-/** File descriptors kept free for the listener, storage and the runtime itself. */
-const RESERVED_DESCRIPTORS = 64;
-/** Cap on connections when the descriptor limit cannot be read. */
+/**
+ * File descriptors kept free for the listener, storage, the runtime itself (about 30 together)
+ * and the sockets being refused at once (`MAX_REFUSING`).
+ */
+const RESERVED_DESCRIPTORS = 48 + MAX_REFUSING;
+/**
+ * Cap on connections when the descriptor limit cannot be read, as under `deno task serve` (Deno
+ * lets only --allow-all read /proc/self/limits); the listener lowers it if the limit is reached.
+ */
 const FALLBACK_MAX_CONNECTIONS = 1_000;
 const SWEEP_INTERVAL_MS = 1_000;
 /** How often large rooms hear a summary of who joined and left. */
@@ -42,10 +49,16 @@ export interface ServeOptions {
   limits?: Partial<RelayLimits>;
   /** Where a log line goes; never given plaintext, keys or passphrases. */
   log?: (line: string) => void;
-  maxConnections?: number;
   software?: string;
   /** Serve TLS (1.2 and 1.3 only) with this PEM certificate chain and key instead of plain TCP. */
   tls?: { cert: string; key: string };
+  // Socket limits (transport/listener.ts).
+  /** Sockets open at once (default: the descriptor limit less a reserve). */
+  maxConnections?: number;
+  /** Sockets open at once from one IPv4 address or IPv6 /64 (default 32); 0 for no limit. */
+  maxPerAddress?: number;
+  /** How long a TLS client has to finish its handshake (default 10 s). */
+  tlsHandshakeTimeoutMs?: number;
 }
 
 /** A relay that is listening. */
@@ -70,16 +83,6 @@ export function serve(options: ServeOptions): RunningServer {
     ...(options.maxStorageBytes === undefined ? {} : { maxBytes: options.maxStorageBytes }),
     ...(options.roomQuotaBytes === undefined ? {} : { roomQuotaBytes: options.roomQuotaBytes }),
   });
-  let listener: Deno.Listener;
-  try {
-    const address = { hostname: options.host, port: options.port, transport: "tcp" } as const;
-    // A TlsConn is a Conn: past the handshake (done by the first read) nothing else changes.
-    listener = options.tls ? Deno.listenTls({ ...address, ...options.tls }) : Deno.listen(address);
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  const maxConnections = options.maxConnections ?? defaultMaxConnections();
   const budget = new SendBudget(BACKLOG);
   const relay = new Relay({
     // setImmediate runs the group commit right after pending I/O; setTimeout(0) waits ~2 ms.
@@ -92,56 +95,43 @@ export function serve(options: ServeOptions): RunningServer {
   });
   const pruned = relay.prune();
   if (pruned > 0) log(`pruned ${pruned} message(s) past retention`);
+  let listener: FrameListener;
+  try {
+    listener = listenFrames({
+      host: options.host,
+      port: options.port,
+      tls: options.tls,
+      maxConnections: options.maxConnections ?? defaultMaxConnections(),
+      maxPerAddress: options.maxPerAddress ?? DEFAULT_MAX_PER_ADDRESS,
+      tlsHandshakeTimeoutMs: options.tlsHandshakeTimeoutMs,
+      budget,
+      log,
+    }, (connection) => relay.accept(connection));
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const sweep = setInterval(() => relay.sweep(), SWEEP_INTERVAL_MS);
   const presence = setInterval(() => relay.flushPresence(), PRESENCE_INTERVAL_MS);
   const prune = setInterval(() => relay.prune(), PRUNE_INTERVAL_MS);
-  const sessions = new Set<Promise<void>>();
-
-  const acceptLoop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const connection = new StreamConnection(conn, { budget });
-        const session = relay.connectionCount >= maxConnections
-          ? refuseFull(connection, log)
-          : relay.accept(connection);
-        sessions.add(session);
-        session.finally(() => sessions.delete(session));
-      }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-    }
-  })();
 
   let stopping: Promise<void> | null = null;
   return {
-    addr: listener.addr as Deno.NetAddr,
+    addr: listener.addr,
     databasePath: path,
     shutdown() {
       stopping ??= (async () => {
         clearInterval(sweep);
         clearInterval(presence);
         clearInterval(prune);
-        listener.close();
-        await acceptLoop;
+        await listener.stop();
         await relay.shutdown();
-        await Promise.all(sessions);
+        await listener.settled();
         store.close();
       })();
       return stopping;
     },
   };
-}
-
-async function refuseFull(connection: StreamConnection, log: (line: string) => void) {
-  log(`${connection.peer} refused: connection limit reached`);
-  await connection.close(encodeMessage({
-    type: "error",
-    code: "too_many_connections",
-    room: "",
-    message: "The server has too many connections; try again later",
-    fatal: true,
-    retryAfterMs: 0,
-  }));
 }
 
 /** Connections allowed at once: the soft descriptor limit less a reserve, where it can be read. */

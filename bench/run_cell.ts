@@ -55,6 +55,8 @@ const TAIL_LINES = 30;
 
 /** `chat serve` flags that turn off the per-peer limits (each 0 is "off"). */
 const UNLIMITED = [
+  "--max-per-ip",
+  "0",
   "--max-unjoined",
   "0",
   "--join-timeout",

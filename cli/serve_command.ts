@@ -29,6 +29,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
           },
           ...SERVE_LIMIT_FLAGS,
           ...SERVE_TLS_FLAGS,
+          ...SERVE_LIMIT_FLAGS,
           help: { type: "boolean", short: "h" },
         },
       }),
@@ -66,6 +67,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
       software: `chat/${VERSION}`,
       log: (line) => log.write(`${new Date().toISOString()} ${line}`),
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      ...limits.socket,
     });
   } catch (error) {
     if (error instanceof StorageOpenError) throw new ChatError("storage", error.message);

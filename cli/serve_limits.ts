@@ -1,10 +1,14 @@
 /**
- * The flags of `chat serve` that set the relay's abuse limits (relay/limits.ts): each has the
- * default the relay uses, and 0 turns it off where off makes sense (a benchmark, a trusted LAN).
- * Parses them into `RelayLimits` and the store's size caps; the help text lives in usage.ts.
+ * The flags of `chat serve` that set the limits protecting a relay from its peers: the socket
+ * limits (transport/) and the relay's own (relay/limits.ts). Each has the default the code uses,
+ * and 0 turns it off where off makes sense (a benchmark, a trusted LAN). Parses them into
+ * `serve()` options; the help text lives in usage.ts.
  */
 import { foldName, nameProblem, normalizeName } from "../protocol.ts";
 import { DEFAULT_LIMITS, type RelayLimits } from "../relay/limits.ts";
+import type { ServeOptions } from "../server.ts";
+import { DEFAULT_MAX_PER_ADDRESS } from "../transport/connection_gate.ts";
+import { DEFAULT_TLS_HANDSHAKE_MS } from "../transport/tls_server.ts";
 import { SERVE_USAGE, UsageError } from "./usage.ts";
 
 /** Database size cap when not told otherwise: a bound an attacker cannot push past. */
@@ -15,8 +19,15 @@ export const DEFAULT_ROOM_QUOTA_MB = 64;
 const MB = 1024 * 1024;
 const limits = DEFAULT_LIMITS;
 
+/** Longest TLS handshake deadline accepted: past this it protects nothing. */
+const MAX_HANDSHAKE_SECONDS = 600;
+
 /** The parseArgs option table for the limit flags, with their defaults. */
 export const SERVE_LIMIT_FLAGS = {
+  // No default: the relay derives it from the descriptor limit (server.ts).
+  "max-connections": { type: "string" },
+  "max-per-ip": { type: "string", default: String(DEFAULT_MAX_PER_ADDRESS) },
+  "tls-handshake-seconds": { type: "string", default: String(DEFAULT_TLS_HANDSHAKE_MS / 1000) },
   "max-storage-mb": { type: "string", default: String(DEFAULT_MAX_STORAGE_MB) },
   "room-quota-mb": { type: "string", default: String(DEFAULT_ROOM_QUOTA_MB) },
   "max-unjoined": { type: "string", default: String(limits.maxUnjoined) },
@@ -36,6 +47,7 @@ export type ServeLimitValues = { [K in keyof typeof SERVE_LIMIT_FLAGS]?: string 
 
 /** What the limit flags set: the relay's limits and the store's caps (Infinity: none). */
 export interface ServeLimits {
+  socket: Pick<ServeOptions, "maxConnections" | "maxPerAddress" | "tlsHandshakeTimeoutMs">;
   relay: Partial<RelayLimits>;
   maxStorageBytes: number;
   roomQuotaBytes: number;
@@ -43,14 +55,9 @@ export interface ServeLimits {
 
 /** Parses the limit flags; a bad value is a `UsageError`. */
 export function serveLimits(values: ServeLimitValues): ServeLimits {
-  const count = (flag: Exclude<keyof typeof SERVE_LIMIT_FLAGS, "rooms">) => {
-    const text = values[flag] ?? SERVE_LIMIT_FLAGS[flag].default;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-      throw new UsageError(`Invalid --${flag} "${text}": use a whole number from 0`, SERVE_USAGE);
-    }
-    return value;
-  };
+  const count = (
+    flag: Exclude<keyof typeof SERVE_LIMIT_FLAGS, "rooms" | "max-connections">,
+  ) => wholeNumber(values[flag] ?? SERVE_LIMIT_FLAGS[flag].default, flag);
   /** 0 means off. */
   const orOff = (value: number, scale = 1) => value === 0 ? Infinity : value * scale;
   const guesses = count("max-guesses");
@@ -58,7 +65,14 @@ export function serveLimits(values: ServeLimitValues): ServeLimits {
   const sendKbps = count("send-kbps");
   const roomRate = count("room-rate");
   const addressMb = count("ip-mb-per-hour");
+  const total = values["max-connections"];
+  const perIp = count("max-per-ip");
   return {
+    socket: {
+      ...(total === undefined ? {} : { maxConnections: wholeNumber(total, "max-connections", 1) }),
+      maxPerAddress: perIp,
+      tlsHandshakeTimeoutMs: handshakeSeconds(values["tls-handshake-seconds"]) * 1000,
+    },
     maxStorageBytes: orOff(count("max-storage-mb"), MB),
     roomQuotaBytes: orOff(count("room-quota-mb"), MB),
     relay: {
@@ -83,6 +97,29 @@ export function serveLimits(values: ServeLimitValues): ServeLimits {
       },
     },
   };
+}
+
+function wholeNumber(text: string, flag: string, minimum = 0): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < minimum) {
+    throw new UsageError(
+      `Invalid --${flag} "${text}": use a whole number from ${minimum}`,
+      SERVE_USAGE,
+    );
+  }
+  return value;
+}
+
+function handshakeSeconds(text = String(DEFAULT_TLS_HANDSHAKE_MS / 1000)): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0 || value > MAX_HANDSHAKE_SECONDS) {
+    throw new UsageError(
+      `Invalid --tls-handshake-seconds "${text}": use a number of seconds above 0 and up to ` +
+        `${MAX_HANDSHAKE_SECONDS}`,
+      SERVE_USAGE,
+    );
+  }
+  return value;
 }
 
 function allowlist(text: string): ReadonlySet<string> {

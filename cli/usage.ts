@@ -48,10 +48,12 @@ Options:
 
 Limits (what one peer may make the relay do; 0 turns a limit off, as a benchmark or a
 trusted LAN may need):
-  --max-connections N   connections open at once (default: the descriptor limit less 64)
+  --max-connections N   connections open at once, TLS handshakes included (default: the
+                        open-file limit less 64 where it can be read, else 1000; lowered
+                        to what fits if the limit is reached); from 1
   --max-per-ip N        connections from one address (an IPv6 /64) at once (default 32)
   --tls-handshake-seconds S
-                        time a TLS handshake may take (default 10)
+                        time a TLS client has to finish its handshake (default 10)
   --max-unjoined N      connections in no room at once (default 256)
   --join-timeout S      seconds a connection may stay in no room (default 60)
   --max-guesses N       wrong passphrases one address may give before each further try

@@ -2,7 +2,8 @@
  * The client's TLS transport, on `node:tls`: Deno's own TLS client cannot show the peer's
  * certificate, and the client must see it (to compare fingerprints) before it sends anything.
  * `connectTls` does the handshake and reports what the server showed; `NodeTlsConnection` then
- * carries frames over the socket with the same limits and semantics as `StreamConnection`:
+ * carries frames over the socket (the relay's server sockets too, transport/tls_server.ts)
+ * with the same limits and semantics as `StreamConnection`:
  * the same frame decoder, writes coalesced per turn behind the same bounded queue, and the same
  * bounded flush on close. It decides nothing about trust: that is the caller's.
  */
@@ -16,6 +17,7 @@ import {
 } from "./stream_connection.ts";
 import { addressKey } from "./address.ts";
 import { OutputQueue } from "./output_queue.ts";
+import type { SendBudget } from "./send_budget.ts";
 import type { FrameConnection } from "./types.ts";
 import { sshFromHex } from "./tls_fingerprint.ts";
 
@@ -115,6 +117,15 @@ export function connectTls(target: TlsTarget): Promise<{ socket: tls.TLSSocket; 
   });
 }
 
+/** Options for `NodeTlsConnection`: those of `StreamConnection`, and who the peer is. */
+export interface NodeTlsConnectionOptions extends StreamConnectionOptions {
+  /**
+   * The peer's IP address, for a socket that cannot tell it (a server socket over a stream the
+   * relay accepted itself); by default the socket's own `remoteAddress`.
+   */
+  remoteHost?: string;
+}
+
 /** A framed connection over a connected `node:tls` socket. */
 export class NodeTlsConnection implements FrameConnection {
   readonly peer: string;
@@ -122,6 +133,7 @@ export class NodeTlsConnection implements FrameConnection {
   readonly #socket: tls.TLSSocket;
   readonly #maxFrameBytes: number;
   readonly #oversized: OversizedFrames;
+  readonly #budget: SendBudget | undefined;
   readonly #gone = Promise.withResolvers<void>();
   readonly #output: OutputQueue;
   #closing = false;
@@ -134,12 +146,14 @@ export class NodeTlsConnection implements FrameConnection {
   #wake: (() => void) | null = null;
 
   /** Takes over `socket`; `peer` names it in log lines ("host:port"). */
-  constructor(socket: tls.TLSSocket, peer: string, options: StreamConnectionOptions = {}) {
+  constructor(socket: tls.TLSSocket, peer: string, options: NodeTlsConnectionOptions = {}) {
     this.#socket = socket;
     this.peer = peer;
-    this.address = socket.remoteAddress ? addressKey(socket.remoteAddress) : peer;
+    const remoteHost = options.remoteHost ?? socket.remoteAddress;
+    this.address = remoteHost ? addressKey(remoteHost) : peer;
     this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.#oversized = options.oversizedFrames ?? "fail";
+    this.#budget = options.budget;
     this.#output = new OutputQueue((batch) => this.#writeBatch(batch), {
       maxBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
       budget: options.budget,
@@ -184,7 +198,11 @@ export class NodeTlsConnection implements FrameConnection {
         if (this.#unreadBytes <= READ_HIGH_WATER_BYTES / 2 && this.#socket.isPaused()) {
           this.#socket.resume();
         }
-        yield* decoder.push(chunk);
+        for (const frame of decoder.push(chunk)) {
+          // As in StreamConnection: input waits while the relay-wide output backlog is congested.
+          if (this.#budget?.congested) await this.#budget.whenClear();
+          yield frame;
+        }
         decoder.check();
         continue;
       }

@@ -37,6 +37,7 @@ export class StreamConnection implements FrameConnection {
   readonly #oversized: OversizedFrames;
   readonly #budget: SendBudget | undefined;
   readonly #output: OutputQueue;
+  readonly #socketClosed = Promise.withResolvers<void>();
   #closing = false;
   #closed = false;
 
@@ -54,6 +55,11 @@ export class StreamConnection implements FrameConnection {
     }, { maxBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, budget: options.budget });
     // Only a plain TCP connection has setNoDelay; a TLS one reports "tcp" as its transport too.
     if ("setNoDelay" in conn && typeof conn.setNoDelay === "function") conn.setNoDelay(true);
+  }
+
+  /** Resolves once `close` has closed the socket. */
+  get closed(): Promise<void> {
+    return this.#socketClosed.promise;
   }
 
   get queuedBytes(): number {
@@ -115,6 +121,7 @@ export class StreamConnection implements FrameConnection {
     } catch {
       // Already closed by the peer or the runtime: closing is done either way.
     }
+    this.#socketClosed.resolve();
   }
 
   drained(): Promise<void> {

@@ -154,11 +154,19 @@ export class ChatServer extends ChatProcess {
  * a fresh data directory of its own, so tests never share state or touch the user's.
  */
 export async function startServer(
-  options: { port?: number; dataDir?: string; args?: string[] } = {},
+  options: {
+    port?: number;
+    dataDir?: string;
+    args?: string[];
+    /** A command the server runs under, e.g. ["prlimit", "--nofile=80:80", "--"]. */
+    under?: string[];
+  } = {},
 ): Promise<ChatServer> {
   const ownDataDir = options.dataDir ? null : await Deno.makeTempDir({ prefix: "chat-e2e-" });
-  const child = new Deno.Command(Deno.execPath(), {
+  const [command = Deno.execPath(), ...prefix] = [...options.under ?? [], Deno.execPath()];
+  const child = new Deno.Command(command, {
     args: [
+      ...prefix,
       "run",
       ...await chatFlags(),
       MAIN,
