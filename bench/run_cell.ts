@@ -71,6 +71,8 @@ const UNLIMITED = [
   "0",
   "--ip-mb-per-hour",
   "0",
+  "--log-rate",
+  "0",
 ];
 
 /** Runs one cell from start to clean-up. */

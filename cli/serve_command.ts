@@ -1,5 +1,4 @@
 /** `chat serve`: runs a relay until SIGINT or SIGTERM, then tells members and exits 0. */
-import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { reachableAddresses, serve } from "../server.ts";
 import { DEFAULT_RETENTION } from "../relay/relay.ts";
@@ -7,6 +6,7 @@ import { defaultDataDir, looseDataDirMode } from "../storage/data_dir.ts";
 import { StorageOpenError } from "../storage/sqlite_store.ts";
 import { ChatError } from "../client/errors.ts";
 import { parseOrThrow, parsePort } from "./parse.ts";
+import { BufferedLog } from "./buffered_log.ts";
 import { SERVE_LIMIT_FLAGS, serveLimits } from "./serve_limits.ts";
 import { SERVE_TLS_FLAGS, serverTls } from "./serve_tls.ts";
 import { SERVE_USAGE, UsageError, VERSION } from "./usage.ts";
@@ -48,7 +48,7 @@ export async function serveCommand(args: string[], out: (line: string) => void):
   const limits = serveLimits(values);
   const dataDir = values.data ?? defaultDataDir((name) => Deno.env.get(name), Deno.build.os);
   const tls = await serverTls(values, { dataDir, host: values.host });
-  const log = new BufferedLog(out);
+  const log = new BufferedLog(out, limits.logLinesPerSecond);
   let server;
   try {
     server = serve({
@@ -130,29 +130,4 @@ function parseCount(text: string, option: string, minimum: number): number {
     );
   }
   return value;
-}
-
-/**
- * Log lines written once per turn of the event loop rather than one write each: a storm of
- * joins logs two lines per member, and a synchronous write per line showed in profiles.
- */
-class BufferedLog {
-  readonly #out: (text: string) => void;
-  #lines: string[] = [];
-
-  constructor(out: (text: string) => void) {
-    this.#out = out;
-  }
-
-  write(line: string): void {
-    if (this.#lines.length === 0) setImmediate(() => this.flush());
-    this.#lines.push(line);
-  }
-
-  flush(): void {
-    if (this.#lines.length === 0) return;
-    const text = this.#lines.join("\n");
-    this.#lines = [];
-    this.#out(text);
-  }
 }

@@ -19,6 +19,12 @@ export const DEFAULT_ROOM_QUOTA_MB = 64;
 const MB = 1024 * 1024;
 const limits = DEFAULT_LIMITS;
 
+/**
+ * Log lines per second: every connection logs a line or two, so a peer opening connections as fast
+ * as it can would otherwise write thousands a second to the operator's disk.
+ */
+export const DEFAULT_LOG_LINES_PER_SECOND = 200;
+
 /** Longest TLS handshake deadline accepted: past this it protects nothing. */
 const MAX_HANDSHAKE_SECONDS = 600;
 
@@ -39,6 +45,7 @@ export const SERVE_LIMIT_FLAGS = {
   "max-guesses": { type: "string", default: String(limits.guesses!.perAddress) },
   "send-rate": { type: "string", default: String(limits.sendRate!.perSecond) },
   "send-kbps": { type: "string", default: String(limits.sendBytes!.perSecond / 1024) },
+  "log-rate": { type: "string", default: String(DEFAULT_LOG_LINES_PER_SECOND) },
   "ip-mb-per-hour": { type: "string", default: String(limits.addressBytes!.burst / MB) },
 } as const;
 
@@ -47,6 +54,8 @@ export type ServeLimitValues = { [K in keyof typeof SERVE_LIMIT_FLAGS]?: string 
 
 /** What the limit flags set: the relay's limits and the store's caps (Infinity: none). */
 export interface ServeLimits {
+  /** Log lines written per second at most; Infinity for all. */
+  logLinesPerSecond: number;
   socket: Pick<ServeOptions, "maxConnections" | "maxPerAddress" | "tlsHandshakeTimeoutMs">;
   relay: Partial<RelayLimits>;
   maxStorageBytes: number;
@@ -73,6 +82,7 @@ export function serveLimits(values: ServeLimitValues): ServeLimits {
       maxPerAddress: perIp,
       tlsHandshakeTimeoutMs: handshakeSeconds(values["tls-handshake-seconds"]) * 1000,
     },
+    logLinesPerSecond: orOff(count("log-rate")),
     maxStorageBytes: orOff(count("max-storage-mb"), MB),
     roomQuotaBytes: orOff(count("room-quota-mb"), MB),
     relay: {

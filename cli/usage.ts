@@ -74,6 +74,7 @@ trusted LAN may need):
   --room-quota-mb N     sealed messages one room keeps, oldest dropped first (default 64)
   --max-storage-mb N    cap on the database size (default 1024); when full, messages
                         are still relayed live but not stored or acknowledged
+  --log-rate N          log lines written per second; past it they are counted (default 200)
 
 The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.
 Rooms can be listed and dropped with "chat rooms", even while the relay runs.`;

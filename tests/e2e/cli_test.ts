@@ -44,6 +44,7 @@ Deno.test("serve --help lists every limit with its default", async () => {
     "--ip-mb-per-hour N    MiB all connections from one address may send an hour",
     "--room-quota-mb N     sealed messages one room keeps, oldest dropped first (default 64)",
     "--max-storage-mb N    cap on the database size (default 1024)",
+    "--log-rate N          log lines written per second; past it they are counted (default 200)",
   ];
   for (const flag of flags) assert.ok(stdout.includes(flag), `serve --help lacks ${flag}`);
 });
