@@ -5,8 +5,8 @@ import { nameProblem, normalizeName } from "../protocol.ts";
 import { JOIN_TLS_FLAGS, joinTlsOptions } from "./join_tls.ts";
 import { parseHostPort, parseOrThrow } from "./parse.ts";
 import { JOIN_USAGE, UsageError, VERSION } from "./usage.ts";
-import { defaultConfigDir } from "../storage/data_dir.ts";
-import { defaultStateDir } from "../storage/room_memory.ts";
+import { defaultConfigDir, defaultStateDir } from "../storage/data_dir.ts";
+
 import { ChatError } from "../client/errors.ts";
 
 /** The port `chat serve` listens on by default. */

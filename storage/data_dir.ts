@@ -14,29 +14,60 @@ export const APP_DIR_NAME = "chat";
 /** The data file's name inside the data directory. */
 export const DATABASE_FILE_NAME = "chat.db";
 
-/** The platform's per-user data directory for chat, from the environment. */
+/** Where one kind of per-user directory lives on each platform. */
+interface DirectoryKind {
+  /** What it holds, for the error when no variable says where it goes. */
+  holds: string;
+  /** What the user can do instead, if anything. */
+  otherwise: string;
+  /** Windows: the variables to try, in order, and a subdirectory under chat's. */
+  windows: readonly string[];
+  windowsSub: readonly string[];
+  /** macOS: a subdirectory of ~/Library/Application Support/chat. */
+  darwinSub: readonly string[];
+  /** Other Unixes: the XDG variable, and its default under the home directory. */
+  xdg: string;
+  xdgDefault: readonly string[];
+}
+
+const DATA: DirectoryKind = {
+  holds: "the relay's data",
+  otherwise: "; set it or pass --data DIR",
+  windows: ["LOCALAPPDATA", "APPDATA"],
+  windowsSub: [],
+  darwinSub: [],
+  xdg: "XDG_DATA_HOME",
+  xdgDefault: [".local", "share"],
+};
+
+const CONFIG: DirectoryKind = {
+  holds: "chat's settings and keys",
+  otherwise: "",
+  // Settings and keys follow the user from machine to machine: the roaming profile first.
+  windows: ["APPDATA", "LOCALAPPDATA"],
+  windowsSub: [],
+  darwinSub: [],
+  xdg: "XDG_CONFIG_HOME",
+  xdgDefault: [".config"],
+};
+
+const STATE: DirectoryKind = {
+  holds: "what chat remembers between runs",
+  otherwise: "",
+  // State belongs to this machine, so the local (not roaming) application data.
+  windows: ["LOCALAPPDATA", "APPDATA"],
+  windowsSub: ["state"],
+  darwinSub: ["state"],
+  xdg: "XDG_STATE_HOME",
+  xdgDefault: [".local", "state"],
+};
+
+/** The platform's per-user data directory for chat (the relay's database), from the environment. */
 export function defaultDataDir(
   env: (name: string) => string | undefined,
   os: typeof Deno.build.os,
 ): string {
-  // An empty variable is treated as unset, as shells often export them empty.
-  const get = (name: string): string | undefined => env(name) || undefined;
-  if (os === "windows") {
-    const base = get("LOCALAPPDATA") ?? get("APPDATA");
-    if (base === undefined) throw noHome("LOCALAPPDATA or APPDATA");
-    return win32.join(base, APP_DIR_NAME);
-  }
-  if (os === "darwin") {
-    const home = get("HOME");
-    if (home === undefined) throw noHome("HOME");
-    return posix.join(home, "Library", "Application Support", APP_DIR_NAME);
-  }
-  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-  const xdg = get("XDG_DATA_HOME");
-  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, APP_DIR_NAME);
-  const home = get("HOME");
-  if (home === undefined) throw noHome("HOME (or XDG_DATA_HOME)");
-  return posix.join(home, ".local", "share", APP_DIR_NAME);
+  return platformDir(DATA, env, os);
 }
 
 /** The platform's per-user config directory for chat: identity key, known hosts and keys. */
@@ -44,22 +75,43 @@ export function defaultConfigDir(
   env: (name: string) => string | undefined,
   os: typeof Deno.build.os,
 ): string {
+  return platformDir(CONFIG, env, os);
+}
+
+/** The platform's per-user state directory for chat: what the client remembers between runs. */
+export function defaultStateDir(
+  env: (name: string) => string | undefined,
+  os: typeof Deno.build.os,
+): string {
+  return platformDir(STATE, env, os);
+}
+
+function platformDir(
+  kind: DirectoryKind,
+  env: (name: string) => string | undefined,
+  os: typeof Deno.build.os,
+): string {
+  // An empty variable is treated as unset, as shells often export them empty.
   const get = (name: string): string | undefined => env(name) || undefined;
+  const missing = (variables: string) =>
+    new Error(
+      `Cannot find a directory for ${kind.holds}: ${variables} is not set${kind.otherwise}`,
+    );
   if (os === "windows") {
-    const base = get("APPDATA") ?? get("LOCALAPPDATA");
-    if (base === undefined) throw noConfigHome("APPDATA");
-    return win32.join(base, APP_DIR_NAME);
+    const base = kind.windows.map(get).find((value) => value !== undefined);
+    if (base === undefined) throw missing(kind.windows.join(" or "));
+    return win32.join(base, APP_DIR_NAME, ...kind.windowsSub);
   }
-  if (os === "darwin") {
-    const home = get("HOME");
-    if (home === undefined) throw noConfigHome("HOME");
-    return posix.join(home, "Library", "Application Support", APP_DIR_NAME);
-  }
-  const xdg = get("XDG_CONFIG_HOME");
-  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, APP_DIR_NAME);
   const home = get("HOME");
-  if (home === undefined) throw noConfigHome("HOME (or XDG_CONFIG_HOME)");
-  return posix.join(home, ".config", APP_DIR_NAME);
+  if (os === "darwin") {
+    if (home === undefined) throw missing("HOME");
+    return posix.join(home, "Library", "Application Support", APP_DIR_NAME, ...kind.darwinSub);
+  }
+  // The XDG spec says a relative path in its variables is invalid and must be ignored.
+  const xdg = get(kind.xdg);
+  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, APP_DIR_NAME);
+  if (home === undefined) throw missing(`HOME (or ${kind.xdg})`);
+  return posix.join(home, ...kind.xdgDefault, APP_DIR_NAME);
 }
 
 /** The data file inside `dataDir`, or ":memory:" when the data directory is ":memory:". */
@@ -83,14 +135,4 @@ export function looseDataDirMode(dataDir: string): number | null {
   if (dataDir === MEMORY_PATH || Deno.build.os === "windows") return null;
   const mode = Deno.statSync(dataDir).mode;
   return mode !== null && (mode & 0o077) !== 0 ? mode & 0o777 : null;
-}
-
-function noHome(variables: string): Error {
-  return new Error(
-    `Cannot find a directory for the relay's data: ${variables} is not set; set it or pass --data DIR`,
-  );
-}
-
-function noConfigHome(variables: string): Error {
-  return new Error(`Cannot find a directory for chat's settings and keys: ${variables} is not set`);
 }

@@ -6,10 +6,9 @@
  * sees only `RoomMemoryStore`, so tests keep it in memory. It knows nothing about what a
  * message says.
  */
-import { join, posix, win32 } from "node:path";
+import { join } from "node:path";
 import { foldName } from "../protocol.ts";
 import { writeAtomically } from "./atomic_file.ts";
-import { APP_DIR_NAME } from "./data_dir.ts";
 
 /** Most (sender, id) pairs remembered per room; the oldest go first. */
 export const SEEN_LIMIT = 8_192;
@@ -48,32 +47,6 @@ export class InMemoryRoomStore implements RoomMemoryStore {
     this.saves++;
     return Promise.resolve();
   }
-}
-
-/** The platform's per-user state directory for chat: what the client remembers between runs. */
-export function defaultStateDir(
-  env: (name: string) => string | undefined,
-  os: typeof Deno.build.os,
-): string {
-  // An empty variable is treated as unset, as shells often export them empty.
-  const get = (name: string): string | undefined => env(name) || undefined;
-  if (os === "windows") {
-    // State belongs to this machine, so the local (not roaming) application data.
-    const base = get("LOCALAPPDATA") ?? get("APPDATA");
-    if (base === undefined) throw noStateHome("LOCALAPPDATA or APPDATA");
-    return win32.join(base, APP_DIR_NAME, "state");
-  }
-  if (os === "darwin") {
-    const home = get("HOME");
-    if (home === undefined) throw noStateHome("HOME");
-    return posix.join(home, "Library", "Application Support", APP_DIR_NAME, "state");
-  }
-  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
-  const xdg = get("XDG_STATE_HOME");
-  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, APP_DIR_NAME);
-  const home = get("HOME");
-  if (home === undefined) throw noStateHome("HOME (or XDG_STATE_HOME)");
-  return posix.join(home, ".local", "state", APP_DIR_NAME);
 }
 
 /** A member's memory of one room of one server, as a file under `stateDir/rooms/`. */
@@ -156,10 +129,4 @@ export function parseRoomMemory(text: string): RoomMemory {
     seen.push([pair[0], pair[1]]);
   }
   return { seen, sessionEndedAt: ended };
-}
-
-function noStateHome(variables: string): Error {
-  return new Error(
-    `Cannot find a directory for what chat remembers between runs: ${variables} is not set`,
-  );
 }

@@ -7,6 +7,7 @@
  */
 import { Duplex } from "node:stream";
 import { setImmediate } from "node:timers";
+import { isConnectionGone } from "./stream_connection.ts";
 
 /** How long a destroyed stream waits for writes already under way before closing the socket. */
 export const LINGER_MS = 1_000;
@@ -112,13 +113,4 @@ export class ConnDuplex extends Duplex {
     let written = 0;
     while (written < chunk.length) written += await this.#conn.write(chunk.subarray(written));
   }
-}
-
-function isConnectionGone(error: unknown): boolean {
-  return error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.ConnectionAborted ||
-    error instanceof Deno.errors.NotConnected;
 }

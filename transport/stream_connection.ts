@@ -138,7 +138,8 @@ export function formatAddress(address: Deno.Addr): string {
   return address.transport;
 }
 
-function isConnectionGone(error: unknown): boolean {
+/** Whether a read or write failed only because the peer or the runtime closed the socket. */
+export function isConnectionGone(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource ||
     error instanceof Deno.errors.Interrupted ||
     error instanceof Deno.errors.ConnectionReset ||

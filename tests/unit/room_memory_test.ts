@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { defaultStateDir } from "../../storage/data_dir.ts";
 import {
-  defaultStateDir,
   parseRoomMemory,
   RoomMemoryFile,
   SEEN_LIMIT,
