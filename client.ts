@@ -4,19 +4,13 @@
  * keeps the member in the room across dropped connections.
  */
 import {
-  DEFAULT_ITERATIONS,
   deriveRoomKey,
   keyFingerprint,
-  newSalt,
+  newRoomParams,
   type RoomKey,
+  roomParamsProblem,
 } from "./crypto.ts";
-import {
-  type Joined,
-  MAX_ITERATIONS,
-  MIN_ITERATIONS,
-  type RoomInfo,
-  type RoomParams,
-} from "./protocol.ts";
+import type { Joined, RoomInfo, RoomParams } from "./protocol.ts";
 import { type Clock, sleep, SYSTEM_CLOCK } from "./client/clock.ts";
 import { ClientConnection } from "./client/connection.ts";
 import { describeWait, errorWords } from "./client/error_words.ts";
@@ -228,8 +222,7 @@ async function enterRoom(
         const warning = await weakPassphraseWarning(passphrase, [info.room, options.name]);
         if (warning) options.err(`chat: warning: ${warning}`);
       }
-      const params: RoomParams = info.params ??
-        { salt: newSalt(), iterations: DEFAULT_ITERATIONS };
+      const params: RoomParams = info.params ?? newRoomParams();
       const key = await deriveRoomKey(passphrase, { room: info.room, ...params });
       if (link.connection.failure !== null && tries.redials++ < JOIN_REDIALS) {
         // Closed while the passphrase was typed or the key derived: connect again, look again.
@@ -281,16 +274,12 @@ function isSlowDown(error: ChatError): error is RelayError {
  * a relay could weaken the key (few iterations) or stall the client (very many).
  */
 function checkRoomParams(info: RoomInfo): void {
-  const iterations = info.params?.iterations;
-  if (iterations === undefined || (iterations >= MIN_ITERATIONS && iterations <= MAX_ITERATIONS)) {
-    return;
-  }
-  const number = (value: number) => value.toLocaleString("en");
+  const problem = info.params ? roomParamsProblem(info.params) : null;
+  if (problem === null) return;
   throw new ChatError(
     "weak_room_params",
-    `Cannot join room "${sanitizeForTerminal(info.room)}": it asks for ${number(iterations)} ` +
-      `PBKDF2 iterations, and this client accepts ${number(MIN_ITERATIONS)} to ` +
-      `${number(MAX_ITERATIONS)}. The server may be misconfigured or hostile; not joining`,
+    `Cannot join room "${sanitizeForTerminal(info.room)}": ${problem}. The server may be ` +
+      `misconfigured or hostile; not joining`,
   );
 }
 

@@ -9,15 +9,20 @@
  * fingerprint format in crypto/context.ts. Both are re-exported here.
  */
 import {
+  CURRENT_KDF,
+  KDF_VERSIONS,
   KEY_CHECK_BYTES,
   MAX_ITERATIONS,
   MESSAGE_ID_BYTES,
   MIN_ITERATIONS,
+  type RoomParams,
   SALT_BYTES,
 } from "./protocol.ts";
 import { formatFingerprint } from "./crypto/context.ts";
+import { passphraseInput } from "./crypto/passphrase.ts";
 
 export { messageAad, type MessageContext } from "./crypto/context.ts";
+export { spokenForm } from "./crypto/passphrase.ts";
 export * from "./crypto/identity.ts";
 
 /** Iterations for new rooms: about a quarter second per derivation on a 2-core test machine. */
@@ -57,6 +62,28 @@ export function newSalt(): Uint8Array<ArrayBuffer> {
   return randomBytes(SALT_BYTES);
 }
 
+/** The parameters of a new room: a fresh salt, today's iterations and key derivation. */
+export function newRoomParams(): RoomParams {
+  return { salt: newSalt(), iterations: DEFAULT_ITERATIONS, kdf: CURRENT_KDF };
+}
+
+/**
+ * Why a client must not derive a key with a room's parameters, or null when it may: a relay could
+ * weaken the key (few iterations), stall the client (very many) or name a derivation this client
+ * does not know.
+ */
+export function roomParamsProblem(params: RoomParams): string | null {
+  const number = (value: number) => value.toLocaleString("en");
+  if (params.iterations < MIN_ITERATIONS || params.iterations > MAX_ITERATIONS) {
+    return `it asks for ${number(params.iterations)} PBKDF2 iterations, and this client accepts ` +
+      `${number(MIN_ITERATIONS)} to ${number(MAX_ITERATIONS)}`;
+  }
+  if (!Object.values(KDF_VERSIONS).includes(params.kdf as 1 | 2)) {
+    return `it uses key derivation version ${params.kdf}, which this client does not know`;
+  }
+  return null;
+}
+
 /** A fresh message id. */
 export function newMessageId(): Uint8Array<ArrayBuffer> {
   return randomBytes(MESSAGE_ID_BYTES);
@@ -78,20 +105,21 @@ export async function pbkdf2Sha256(
   return new Uint8Array(bits);
 }
 
-/** Derives the room key from the passphrase and the room's parameters. */
+/**
+ * Derives the room key from the passphrase, normalised as the room's `kdf` version says, and the
+ * room's parameters.
+ */
 export async function deriveRoomKey(
   passphrase: string,
-  params: { room: string; salt: Uint8Array; iterations: number },
+  params: { room: string } & RoomParams,
 ): Promise<RoomKey> {
   if (params.salt.length !== SALT_BYTES) {
     throw new RangeError(`Salt must be ${SALT_BYTES} bytes, got ${params.salt.length}`);
   }
-  if (params.iterations < MIN_ITERATIONS || params.iterations > MAX_ITERATIONS) {
-    throw new RangeError(
-      `Iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}, got ${params.iterations}`,
-    );
-  }
-  const master = await pbkdf2Sha256(passphrase, new Uint8Array(params.salt), {
+  const problem = roomParamsProblem(params);
+  if (problem) throw new RangeError(`Cannot derive a key for this room: ${problem}`);
+  const input = passphraseInput(passphrase, params.kdf);
+  const master = await pbkdf2Sha256(input, new Uint8Array(params.salt), {
     iterations: params.iterations,
     bytes: 32,
   });

@@ -17,6 +17,7 @@
  * `deliver` arrived, for the late joiner the flood cell times.
  */
 import {
+  CURRENT_KDF,
   decodeMessage,
   encodeMessage,
   FrameType,
@@ -132,7 +133,7 @@ export class LoadConn {
       type: "join",
       room,
       name,
-      params: { salt: SALT, iterations: BENCH_ITERATIONS },
+      params: { salt: SALT, iterations: BENCH_ITERATIONS, kdf: CURRENT_KDF },
       keyCheck: KEY_CHECK,
       catchup: { kind: "history", limit: 0 },
       resumeToken: new Uint8Array(0),

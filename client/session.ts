@@ -465,7 +465,7 @@ export class ChatSession {
 }
 
 function sameParams(a: RoomParams, b: RoomParams): boolean {
-  return a.iterations === b.iterations && toHex(a.salt) === toHex(b.salt);
+  return a.iterations === b.iterations && a.kdf === b.kdf && toHex(a.salt) === toHex(b.salt);
 }
 
 /** Lower-case hex of some bytes. */

@@ -26,8 +26,8 @@ export const SEAL_OVERHEAD_BYTES = 12 + 16;
  */
 export const MAX_SEALED_BYTES = SEAL_OVERHEAD_BYTES + HEADER_BYTES + MAX_TEXT_BYTES;
 
-/** A chat line, or an action written with /me. */
-export type BodyKind = "text" | "action";
+/** A chat line, an action written with /me, or a room's topic (sent apart, with `set_topic`). */
+export type BodyKind = "text" | "action" | "topic";
 
 /** The decrypted content of one message. */
 export interface Body {
@@ -39,7 +39,11 @@ export interface Body {
 }
 
 /** The wire code of each kind, also what the signature covers. */
-export const BODY_KIND_CODES: Readonly<Record<BodyKind, number>> = { text: 1, action: 2 };
+export const BODY_KIND_CODES: Readonly<Record<BodyKind, number>> = {
+  text: 1,
+  action: 2,
+  topic: 3,
+};
 const utf8 = new TextEncoder();
 
 /** Encodes a body for sealing; text over the limit is a caller's bug. */
@@ -72,11 +76,8 @@ export function encodeBody(body: Body): Uint8Array<ArrayBuffer> {
 export function decodeBody(bytes: Uint8Array): Body {
   const reader = new WireReader(bytes);
   const code = reader.u8();
-  const kind = code === BODY_KIND_CODES.text
-    ? "text"
-    : code === BODY_KIND_CODES.action
-    ? "action"
-    : null;
+  const kind = (Object.keys(BODY_KIND_CODES) as BodyKind[])
+    .find((name) => BODY_KIND_CODES[name] === code) ?? null;
   if (kind === null) throw new ProtocolError("bad_frame", `Unknown message kind ${code}`);
   const sentAt = reader.u64();
   const publicKey = reader.fixed(BODY_PUBLIC_KEY_BYTES);

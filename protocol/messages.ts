@@ -1,5 +1,5 @@
 /**
- * The messages of protocol version 1 and their binary encoding (docs/PROTOCOL.md). Pure: no
+ * The messages of protocol version 2 and their binary encoding (docs/PROTOCOL.md). Pure: no
  * sockets, no crypto. Sealed bodies are opaque bytes here.
  */
 import { ProtocolError } from "./errors.ts";
@@ -51,6 +51,8 @@ export const FrameType = {
   ping: 0x07,
   pong: 0x08,
   bye: 0x09,
+  rename: 0x0a,
+  set_topic: 0x0b,
   welcome: 0x41,
   room_info: 0x42,
   joined: 0x43,
@@ -63,12 +65,25 @@ export const FrameType = {
   nack: 0x4a,
   caught_up: 0x4b,
   presence_summary: 0x4c,
+  renamed: 0x4d,
+  topic: 0x4e,
 } as const;
+
+/**
+ * How a passphrase becomes PBKDF2's input (docs/PROTOCOL.md): 1, as typed (NFC); 2, normalised
+ * so that a passphrase read aloud (spaces for hyphens, capitals) derives the same key. A room
+ * keeps the version it was created with, so rooms made before version 2 keep their keys.
+ */
+export const KDF_VERSIONS = { typed: 1, spoken: 2 } as const;
+/** The version new rooms use. */
+export const CURRENT_KDF = KDF_VERSIONS.spoken;
 
 /** Room parameters a room's first member chooses and the relay keeps. */
 export interface RoomParams {
   salt: Uint8Array;
   iterations: number;
+  /** How the passphrase is normalised before derivation: one of `KDF_VERSIONS`. */
+  kdf: number;
 }
 
 export interface Hello {
@@ -123,6 +138,39 @@ export interface Pong {
 }
 export interface Bye {
   type: "bye";
+}
+/** Asks to go by another name in a room (/nick); answered with `renamed`, or an error. */
+export interface Rename {
+  type: "rename";
+  room: string;
+  name: string;
+}
+/** Sets the room's topic: a body of kind "topic", sealed and signed like a message. */
+export interface SetTopic {
+  type: "set_topic";
+  room: string;
+  id: Uint8Array;
+  sealed: Uint8Array;
+}
+/** A member now goes by another name; sent to every member, the renamed one included. */
+export interface Renamed {
+  type: "renamed";
+  room: string;
+  from: string;
+  to: string;
+  ts: number;
+}
+/**
+ * The room's topic, sealed by the member who set it: sent to every member when it is set (the
+ * setter's copy is its acknowledgement), and to a member who joins, right after `joined`.
+ */
+export interface Topic {
+  type: "topic";
+  room: string;
+  ts: number;
+  from: string;
+  id: Uint8Array;
+  sealed: Uint8Array;
 }
 export interface Welcome {
   type: "welcome";
@@ -233,7 +281,18 @@ export interface CaughtUp {
 }
 
 /** Messages a client sends. */
-export type ClientMessage = Hello | RoomQuery | Join | Send | Leave | Who | Ping | Pong | Bye;
+export type ClientMessage =
+  | Hello
+  | RoomQuery
+  | Join
+  | Send
+  | Leave
+  | Who
+  | Ping
+  | Pong
+  | Bye
+  | Rename
+  | SetTopic;
 /** Messages a relay sends. */
 export type ServerMessage =
   | Welcome
@@ -243,6 +302,8 @@ export type ServerMessage =
   | Ack
   | Presence
   | PresenceSummary
+  | Renamed
+  | Topic
   | Members
   | ErrorMessage
   | Left
@@ -279,7 +340,8 @@ export function encodeMessage(message: Message): Uint8Array {
       break;
     case "join":
       writer.str8(message.room).str8(message.name).u32(message.params.iterations)
-        .fixed(message.params.salt, SALT_BYTES).fixed(message.keyCheck, KEY_CHECK_BYTES);
+        .fixed(message.params.salt, SALT_BYTES).u8(message.params.kdf)
+        .fixed(message.keyCheck, KEY_CHECK_BYTES);
       if (message.catchup.kind === "history") {
         writer.u8(0).u64(message.catchup.limit);
       } else {
@@ -295,6 +357,19 @@ export function encodeMessage(message: Message): Uint8Array {
       break;
     case "bye":
       break;
+    case "rename":
+      writer.str8(message.room).str8(message.name);
+      break;
+    case "set_topic":
+      writer.str8(message.room).fixed(message.id, MESSAGE_ID_BYTES).raw(message.sealed);
+      break;
+    case "renamed":
+      writer.str8(message.room).str8(message.from).str8(message.to).u64(message.ts);
+      break;
+    case "topic":
+      writer.str8(message.room).u64(message.ts).str8(message.from)
+        .fixed(message.id, MESSAGE_ID_BYTES).raw(message.sealed);
+      break;
     case "welcome":
       writer.u16(message.version).str8(message.software).u32(message.maxFrameBytes)
         .u32(message.heartbeatMs);
@@ -304,7 +379,8 @@ export function encodeMessage(message: Message): Uint8Array {
       if (message.params === null) {
         writer.u8(0);
       } else {
-        writer.u8(1).u32(message.params.iterations).fixed(message.params.salt, SALT_BYTES);
+        writer.u8(1).u32(message.params.iterations).fixed(message.params.salt, SALT_BYTES)
+          .u8(message.params.kdf);
       }
       break;
     case "joined":
@@ -438,6 +514,32 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
       return { type: "pong", token: reader.u64() };
     case FrameType.bye:
       return { type: "bye" };
+    case FrameType.rename:
+      return { type: "rename", room: reader.str8(), name: reader.str8() };
+    case FrameType.set_topic:
+      return {
+        type: "set_topic",
+        room: reader.str8(),
+        id: reader.fixed(MESSAGE_ID_BYTES),
+        sealed: reader.rest(),
+      };
+    case FrameType.renamed:
+      return {
+        type: "renamed",
+        room: reader.str8(),
+        from: reader.str8(),
+        to: reader.str8(),
+        ts: reader.u64(),
+      };
+    case FrameType.topic:
+      return {
+        type: "topic",
+        room: reader.str8(),
+        ts: reader.u64(),
+        from: reader.str8(),
+        id: reader.fixed(MESSAGE_ID_BYTES),
+        sealed: reader.rest(),
+      };
     case FrameType.welcome:
       return {
         type: "welcome",
@@ -556,7 +658,7 @@ function decodeFields(type: number | undefined, reader: WireReader): Message {
 }
 
 function readParamsAfterIterations(iterations: number, reader: WireReader): RoomParams {
-  return { iterations, salt: reader.fixed(SALT_BYTES) };
+  return { iterations, salt: reader.fixed(SALT_BYTES), kdf: reader.u8() };
 }
 
 function readCatchup(reader: WireReader): Catchup {

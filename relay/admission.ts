@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   foldName,
   type Join,
+  KDF_VERSIONS,
   MAX_ITERATIONS,
   MIN_ITERATIONS,
   nameProblem,
@@ -16,6 +17,12 @@ import {
 import { equalBytes, Room } from "./room.ts";
 import type { RelayContext } from "./context.ts";
 import type { Membership } from "./membership.ts";
+
+/**
+ * Key derivation versions a room may be created with. The relay cannot check derivation, but
+ * refusing versions no client knows keeps rooms that nobody could join from being created.
+ */
+const KNOWN_KDFS: ReadonlySet<number> = new Set(Object.values(KDF_VERSIONS));
 
 /** A request refused: the error frame to send. */
 export interface Refusal {
@@ -85,6 +92,9 @@ export function admit(
       join.room,
       `Room iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
     );
+  }
+  if (!KNOWN_KDFS.has(params.kdf)) {
+    return refuse("weak_room_params", join.room, `Unknown key derivation version ${params.kdf}`);
   }
   let room = context.rooms.find(join.room);
   if (room === undefined) {
@@ -193,6 +203,40 @@ function claimName(
       code: "name_taken",
       room: room.name,
       message: `The name "${name}" is held for a member who dropped; it is free in ${minutes} min`,
+    };
+  }
+  return null;
+}
+
+/** Null when `membership` may go by `name` in its room from now on; otherwise why not. */
+export function renameRefusal(
+  membership: Membership,
+  name: string,
+  now: number,
+): Refusal | null {
+  const room = membership.room;
+  const problem = nameProblem(name);
+  if (problem) {
+    return { code: "invalid_name", room: room.name, message: `Invalid name: ${problem}` };
+  }
+  const current = room.member(name);
+  if (current && current !== membership) {
+    return { code: "name_taken", room: room.name, message: `The name "${name}" is taken` };
+  }
+  const held = room.held(name, now);
+  if (held && !equalBytes(held.token, membership.token)) {
+    return {
+      code: "name_taken",
+      room: room.name,
+      message: `The name "${name}" is held for a member who dropped`,
+    };
+  }
+  const lookalike = room.lookalike(name);
+  if (lookalike !== undefined && foldName(lookalike) !== foldName(membership.name)) {
+    return {
+      code: "name_confusable",
+      room: room.name,
+      message: `The name "${name}" looks too much like "${lookalike}"`,
     };
   }
   return null;

@@ -9,7 +9,8 @@ import type { Session } from "./session.ts";
 /** A membership: one session in one room, under one name. */
 export class Membership implements Member {
   readonly room: Room<Membership>;
-  readonly name: string;
+  /** The name it goes by; /nick changes it. */
+  name: string;
   readonly session: Session;
   readonly token: Uint8Array;
   live = false;

@@ -4,6 +4,7 @@
  */
 import { confusableKey, foldName, type RoomParams } from "../protocol.ts";
 import type { PresenceBatch } from "./presence.ts";
+import type { StoredTopic } from "./store.ts";
 
 /** A member of a room: the name it joined under and how to reach it. */
 export interface Member {
@@ -35,6 +36,8 @@ export class Room<M extends Member = Member> {
   emptySince: number | null = null;
   /** Joins and leaves waiting for the next presence summary, in a large room. */
   presence: PresenceBatch | null = null;
+  /** The topic, sealed by the member who set it; the relay cannot read it. */
+  topic: StoredTopic | null = null;
   readonly #members = new Map<string, M>();
   readonly #held = new Map<string, HeldName>();
   /** Members' and held names by their look-alike key (`confusableKey`). */
@@ -42,7 +45,7 @@ export class Room<M extends Member = Member> {
 
   constructor(name: string, params: RoomParams, keyCheck: Uint8Array, lastSeq = 0) {
     this.name = name;
-    this.params = { salt: params.salt.slice(), iterations: params.iterations };
+    this.params = { salt: params.salt.slice(), iterations: params.iterations, kdf: params.kdf };
     this.keyCheck = keyCheck.slice();
     this.lastSeq = lastSeq;
     this.committedSeq = lastSeq;
@@ -128,6 +131,13 @@ export class Room<M extends Member = Member> {
     this.#lookalikes.set(confusableKey(member.name), member.name);
   }
 
+  /** Files `member`, now called `name`, under its new name. */
+  rename(member: M, oldName: string): void {
+    this.#members.delete(foldName(oldName));
+    this.#forgetLookalike(oldName);
+    this.add(member);
+  }
+
   remove(member: M): boolean {
     const key = foldName(member.name);
     if (this.#members.get(key) !== member) return false;
@@ -150,7 +160,7 @@ export class Room<M extends Member = Member> {
 
   /** Whether `params` are the ones this room was created with. */
   sameParams(params: RoomParams): boolean {
-    return params.iterations === this.params.iterations &&
+    return params.iterations === this.params.iterations && params.kdf === this.params.kdf &&
       equalBytes(params.salt, this.params.salt);
   }
 

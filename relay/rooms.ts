@@ -66,6 +66,7 @@ export class RoomRegistry {
         stored.lastSeq,
       );
       room.emptySince = now.monotonic;
+      room.topic = stored.topic;
       this.#add(room);
     }
     for (const reservation of this.#store.loadReservations(now.wall)) {

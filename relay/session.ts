@@ -20,9 +20,10 @@ import {
   RESUME_TOKEN_BYTES,
 } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
-import { admit, type Refusal, roomRefusal, spellingRefusal } from "./admission.ts";
+import { admit, type Refusal, renameRefusal, roomRefusal, spellingRefusal } from "./admission.ts";
 import type { RelayContext } from "./context.ts";
-import { endRefused, errorFrame, Membership } from "./membership.ts";
+import { disconnectLagging, endRefused, errorFrame, Membership } from "./membership.ts";
+import { StorageFullError } from "./store.ts";
 import { replay, ReplayStalled } from "./replay.ts";
 import type { Room } from "./room.ts";
 import { SendGuard } from "./send_guard.ts";
@@ -37,6 +38,8 @@ const CLIENT_TYPES = new Set<Message["type"]>([
   "ping",
   "pong",
   "bye",
+  "rename",
+  "set_topic",
 ]);
 
 /** The relay's side of one connection. */
@@ -190,6 +193,10 @@ export class Session {
         });
         return;
       }
+      case "rename":
+        return this.#rename(message.room, message.name);
+      case "set_topic":
+        return this.#setTopic(message.room, message.id, message.sealed);
       case "ping":
         this.reply({ type: "pong", token: message.token });
         return;
@@ -227,6 +234,74 @@ export class Session {
       return;
     }
     this.#context.publish(membership, id, sealed);
+  }
+
+  /**
+   * /nick: the member goes by another name in the room, keeping its token (so a dropped
+   * connection reclaims the new name). Counts as a send against the connection's rate.
+   */
+  #rename(roomName: string, name: string): void {
+    const membership = this.#membership(roomName);
+    if (!membership) return;
+    const room = membership.room;
+    const now = this.#context.monotonic();
+    const refusal = this.#sends.check(0, now) ??
+      renameRefusal(membership, name, this.#context.now());
+    if (refusal) {
+      return this.#refuse(refusal.code, room.name, refusal.message, refusal.retryAfterMs ?? 0);
+    }
+    const old = membership.name;
+    membership.name = name;
+    room.rename(membership, old);
+    room.release(name);
+    this.#context.reservations.remove(room.name, old);
+    this.#context.reservations.save({
+      room: room.name,
+      name,
+      token: membership.token,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
+    this.#context.log(`${this.conn.peer} in "${room.name}" renamed ${old} to ${name}`);
+    const frame = encodeMessage({
+      type: "renamed",
+      room: room.name,
+      from: old,
+      to: name,
+      ts: this.#context.now(),
+    });
+    // The renamed member hears it too: that is its answer.
+    if (!membership.live) this.#send(frame);
+    disconnectLagging(room.broadcast(frame));
+  }
+
+  /**
+   * Stores the room's topic (sealed: the relay cannot read it) and tells every member, the
+   * setter included: its copy is the acknowledgement. Counts as a send against the rates.
+   */
+  #setTopic(roomName: string, id: Uint8Array, sealed: Uint8Array): void {
+    const membership = this.#membership(roomName);
+    if (!membership) return;
+    const room = membership.room;
+    const refusal = this.#sends.check(sealed.length, this.#context.monotonic());
+    if (refusal) {
+      return this.#refuse(refusal.code, room.name, refusal.message, refusal.retryAfterMs);
+    }
+    const topic = { from: membership.name, ts: this.#context.now(), id, sealed };
+    try {
+      this.#context.store.setTopic(room.name, topic);
+    } catch (error) {
+      this.#context.log(`could not store the topic of "${room.name}": ${String(error)}`);
+      const full = error instanceof StorageFullError;
+      return this.#refuse(
+        full ? "storage_full" : "storage_failed",
+        room.name,
+        "The topic could not be stored; try again later",
+      );
+    }
+    room.topic = topic;
+    const frame = encodeMessage({ type: "topic", room: room.name, ...topic });
+    if (!membership.live) this.#send(frame);
+    disconnectLagging(room.broadcast(frame));
   }
 
   #join(join: Join, judgeNow: boolean): void {
@@ -300,6 +375,7 @@ export class Session {
       memberCount: room.size,
       members: room.memberNames(0, MAX_LISTED_MEMBERS),
     });
+    if (room.topic) this.reply({ type: "topic", room: room.name, ...room.topic });
     this.#context.announce(room, "join", name, "");
     this.#catchUp(membership, join.catchup, firstSeq);
   }

@@ -13,6 +13,16 @@ export interface StoredRoom {
   keyCheck: Uint8Array;
   /** Highest sequence number ever assigned and stored in the room (0 when none). */
   lastSeq: number;
+  /** The room's topic, sealed by the member who set it, or null. */
+  topic: StoredTopic | null;
+}
+
+/** A room's topic as the relay keeps it: sealed, like a message, by the member who set it. */
+export interface StoredTopic {
+  from: string;
+  ts: number;
+  id: Uint8Array;
+  sealed: Uint8Array;
 }
 
 /** A sealed message as stored and replayed. */
@@ -63,8 +73,10 @@ export class StorageFullError extends Error {
 export interface RelayStore {
   /** Every room, with its last sequence number. */
   loadRooms(): StoredRoom[];
-  /** Records a new room (lastSeq 0). */
-  createRoom(room: Omit<StoredRoom, "lastSeq">): void;
+  /** Records a new room (lastSeq 0, no topic). */
+  createRoom(room: Omit<StoredRoom, "lastSeq" | "topic">): void;
+  /** Replaces a room's topic; throws `StorageFullError` when the storage is full. */
+  setTopic(room: string, topic: StoredTopic): void;
   /**
    * Stores a batch in one transaction and advances each room's last sequence number. Throws
    * `StorageFullError` (storing nothing) when the disk or the configured size limit is full.

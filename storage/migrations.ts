@@ -64,6 +64,23 @@ const MIGRATIONS: readonly Migration[] = [
       room_drops: "dropped_at,folded",
     },
   },
+  {
+    version: 3,
+    why: "how each room's passphrase is normalised (rooms before this keep version 1); each " +
+      "room's topic, sealed like a message, for members who join later",
+    sql: `
+      ALTER TABLE rooms ADD COLUMN kdf INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE rooms ADD COLUMN topic_from TEXT;
+      ALTER TABLE rooms ADD COLUMN topic_ts INTEGER;
+      ALTER TABLE rooms ADD COLUMN topic_id BLOB;
+      ALTER TABLE rooms ADD COLUMN topic_sealed BLOB;`,
+    columns: {
+      ...V1_COLUMNS,
+      rooms: "created_at,folded,iterations,kdf,key_check,last_seq,name,salt,stored_bytes," +
+        "topic_from,topic_id,topic_sealed,topic_ts",
+      room_drops: "dropped_at,folded",
+    },
+  },
 ];
 
 /** The schema this code reads and writes, kept in SQLite's `user_version`. */

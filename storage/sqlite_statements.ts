@@ -17,10 +17,17 @@ export function prepareStatements(db: DatabaseSync) {
     begin: sql("BEGIN IMMEDIATE"),
     commit: sql("COMMIT"),
     rollback: sql("ROLLBACK"),
-    rooms: sql("SELECT name, salt, iterations, key_check, last_seq FROM rooms ORDER BY folded"),
+    rooms: sql(
+      "SELECT name, salt, iterations, kdf, key_check, last_seq, topic_from, topic_ts, topic_id, " +
+        "topic_sealed FROM rooms ORDER BY folded",
+    ),
     createRoom: sql(
-      "INSERT INTO rooms (folded, name, salt, iterations, key_check, created_at) " +
-        "VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO rooms (folded, name, salt, iterations, kdf, key_check, created_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    setTopic: sql(
+      "UPDATE rooms SET topic_from = ?, topic_ts = ?, topic_id = ?, topic_sealed = ? " +
+        "WHERE folded = ?",
     ),
     insertMessage: sql(
       "INSERT INTO messages (room, seq, ts, sender, id, sealed) VALUES (?, ?, ?, ?, ?, ?)",

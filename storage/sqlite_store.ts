@@ -17,6 +17,7 @@ import {
   StorageFullError,
   type StoredMessage,
   type StoredRoom,
+  type StoredTopic,
 } from "../relay/store.ts";
 import {
   describe,
@@ -116,23 +117,42 @@ export class SqliteStore implements RelayStore {
   loadRooms(): StoredRoom[] {
     return this.#sql.rooms.all().map((row) => ({
       name: text(row, "name"),
-      params: { salt: blob(row, "salt"), iterations: int(row, "iterations") },
+      params: { salt: blob(row, "salt"), iterations: int(row, "iterations"), kdf: int(row, "kdf") },
       keyCheck: blob(row, "key_check"),
       lastSeq: int(row, "last_seq"),
+      topic: row?.["topic_sealed"] instanceof Uint8Array
+        ? {
+          from: text(row, "topic_from"),
+          ts: int(row, "topic_ts"),
+          id: blob(row, "topic_id"),
+          sealed: blob(row, "topic_sealed"),
+        }
+        : null,
     }));
   }
 
-  /** Records a new room (lastSeq 0). */
-  createRoom(room: Omit<StoredRoom, "lastSeq">): void {
+  /** Records a new room (lastSeq 0, no topic). */
+  createRoom(room: Omit<StoredRoom, "lastSeq" | "topic">): void {
     const { name, params, keyCheck } = room;
     this.#sql.createRoom.run(
       foldName(name),
       name,
       params.salt,
       params.iterations,
+      params.kdf,
       keyCheck,
       Date.now(),
     );
+  }
+
+  /** Replaces a room's topic; throws `StorageFullError` when the storage is full. */
+  setTopic(room: string, topic: StoredTopic): void {
+    try {
+      this.#sql.setTopic.run(topic.from, topic.ts, topic.id, topic.sealed, foldName(room));
+    } catch (error) {
+      if (!isFull(error)) throw error;
+      throw new StorageFullError(`Cannot store the topic: ${describe(error)}`);
+    }
   }
 
   /**

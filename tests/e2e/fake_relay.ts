@@ -4,6 +4,7 @@
  * encoders. The real `chat join` process connects to it; each test plays the relay's part.
  */
 import {
+  CURRENT_KDF,
   decodeMessage,
   encodeDeliver,
   encodeMessage,
@@ -32,6 +33,7 @@ import { withTimeout } from "./harness.ts";
 export const FAKE_PARAMS: RoomParams = {
   salt: Uint8Array.from({ length: SALT_BYTES }, (_, i) => 0xa0 + i),
   iterations: MIN_ITERATIONS,
+  kdf: CURRENT_KDF,
 };
 
 export type MessageOf<Type extends Message["type"]> = Extract<Message, { type: Type }>;

@@ -281,7 +281,7 @@ Deno.test("join: a room asking for too few iterations is refused in words, not a
   const starting = joinClient(relay.port, "ana", { passphrase: PASSPHRASE, waitReady: false });
   const peer = await relay.accept();
   await peer.greet();
-  await peer.answerQuery({ salt: FAKE_PARAMS.salt, iterations: 1_000 });
+  await peer.answerQuery({ ...FAKE_PARAMS, iterations: 1_000 });
   await using client = await starting;
   assert.equal((await client.finished()).code, 1);
   const text = client.stderr.text;

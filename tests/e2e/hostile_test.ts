@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  CURRENT_KDF,
   KEY_CHECK_BYTES,
   type Message,
   MESSAGE_ID_BYTES,
@@ -18,6 +19,7 @@ import { joinClient, RawPeer, spawnChat, startServer } from "./harness.ts";
 const PARAMS: RoomParams = {
   salt: new Uint8Array(SALT_BYTES).fill(5),
   iterations: MIN_ITERATIONS,
+  kdf: CURRENT_KDF,
 };
 
 async function greet(port: number): Promise<RawPeer> {

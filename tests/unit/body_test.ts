@@ -73,7 +73,7 @@ Deno.test("encodeBody() throws RangeError for text over MAX_TEXT_BYTES", () => {
 });
 
 Deno.test("decodeBody() rejects an unknown kind with ProtocolError", () => {
-  for (const kind of [0, 3, 0xff]) {
+  for (const kind of [0, 4, 0xff]) {
     assert.throws(() => decodeBody(rawBody(kind, new Uint8Array([0x68, 0x69]))), isProtocolError);
   }
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { deriveRoomKey, generateIdentity, newMessageId, type RoomKey } from "../../crypto.ts";
 import {
+  CURRENT_KDF,
   decodeMessage,
   encodeMessage,
   type Join,
@@ -27,7 +28,11 @@ import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
 import type { FrameConnection } from "../../transport/types.ts";
 import { ManualClock } from "./manual_clock.ts";
 
-const PARAMS = { salt: new Uint8Array(SALT_BYTES).fill(3), iterations: MIN_ITERATIONS };
+const PARAMS = {
+  salt: new Uint8Array(SALT_BYTES).fill(3),
+  iterations: MIN_ITERATIONS,
+  kdf: CURRENT_KDF,
+};
 let roomKey: Promise<RoomKey> | null = null;
 const key = () => roomKey ??= deriveRoomKey("a passphrase for tests", { room: "lobby", ...PARAMS });
 

@@ -189,6 +189,7 @@ function deriveBase(): Promise<RoomKey> {
     room: "ops",
     salt: SALT,
     iterations: MIN_ITERATIONS,
+    kdf: 1,
   });
   return baseKey;
 }
@@ -199,6 +200,7 @@ Deno.test("deriveRoomKey() gives the same key check and fingerprint for the same
     room: "ops",
     salt: SALT.slice(),
     iterations: MIN_ITERATIONS,
+    kdf: 1,
   });
   assert.deepEqual(second.keyCheck, first.keyCheck);
   assert.equal(second.fingerprint, first.fingerprint);
@@ -223,6 +225,7 @@ Deno.test("deriveRoomKey() gives another key check for another passphrase", asyn
     room: "ops",
     salt: SALT,
     iterations: MIN_ITERATIONS,
+    kdf: 1,
   });
   const base = await deriveBase();
   assert.notDeepEqual(other.keyCheck, base.keyCheck);
@@ -234,6 +237,7 @@ Deno.test("deriveRoomKey() gives another key check for another salt", async () =
     room: "ops",
     salt: OTHER_SALT,
     iterations: MIN_ITERATIONS,
+    kdf: 1,
   });
   assert.notDeepEqual(other.keyCheck, (await deriveBase()).keyCheck);
 });
@@ -243,28 +247,37 @@ Deno.test("deriveRoomKey() gives another key check for another room", async () =
     room: "dev",
     salt: SALT,
     iterations: MIN_ITERATIONS,
+    kdf: 1,
   });
   assert.notDeepEqual(other.keyCheck, (await deriveBase()).keyCheck);
 });
 
 Deno.test("deriveRoomKey() throws RangeError for iterations below MIN_ITERATIONS", async () => {
   await assert.rejects(
-    deriveRoomKey("pw", { room: "ops", salt: SALT, iterations: MIN_ITERATIONS - 1 }),
+    deriveRoomKey("pw", { room: "ops", salt: SALT, iterations: MIN_ITERATIONS - 1, kdf: 1 }),
     RangeError,
   );
-  await assert.rejects(deriveRoomKey("pw", { room: "ops", salt: SALT, iterations: 1 }), RangeError);
+  await assert.rejects(
+    deriveRoomKey("pw", { room: "ops", salt: SALT, iterations: 1, kdf: 1 }),
+    RangeError,
+  );
 });
 
 Deno.test("deriveRoomKey() throws RangeError for iterations above MAX_ITERATIONS", async () => {
   await assert.rejects(
-    deriveRoomKey("pw", { room: "ops", salt: SALT, iterations: MAX_ITERATIONS + 1 }),
+    deriveRoomKey("pw", { room: "ops", salt: SALT, iterations: MAX_ITERATIONS + 1, kdf: 1 }),
     RangeError,
   );
 });
 
 Deno.test("deriveRoomKey() throws RangeError for a salt of the wrong size", async () => {
   await assert.rejects(
-    deriveRoomKey("pw", { room: "ops", salt: new Uint8Array(8), iterations: MIN_ITERATIONS }),
+    deriveRoomKey("pw", {
+      room: "ops",
+      salt: new Uint8Array(8),
+      iterations: MIN_ITERATIONS,
+      kdf: 1,
+    }),
     RangeError,
   );
 });

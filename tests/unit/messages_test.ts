@@ -36,7 +36,7 @@ const SAMPLES: Samples = {
       type: "join",
       room: "ops",
       name: "Zo\u00eb",
-      params: { salt: SALT, iterations: 600_000 },
+      params: { salt: SALT, iterations: 600_000, kdf: 2 },
       keyCheck: KEY_CHECK,
       catchup: { kind: "history", limit: 50 },
       resumeToken: new Uint8Array(0),
@@ -45,7 +45,7 @@ const SAMPLES: Samples = {
       type: "join",
       room: "ops",
       name: "ana",
-      params: { salt: SALT, iterations: 600_000 },
+      params: { salt: SALT, iterations: 600_000, kdf: 2 },
       keyCheck: KEY_CHECK,
       catchup: { kind: "resume", afterSeq: 2 ** 40 },
       resumeToken: new Uint8Array(16).fill(9),
@@ -60,6 +60,13 @@ const SAMPLES: Samples = {
   ping: [{ type: "ping", token: 0 }, { type: "ping", token: BIG_TS }],
   pong: [{ type: "pong", token: 2 ** 32 + 5 }],
   bye: [{ type: "bye" }],
+  rename: [{ type: "rename", room: "ops", name: "Zo\u00eb" }],
+  set_topic: [
+    { type: "set_topic", room: "ops", id: ID, sealed: SEALED },
+    { type: "set_topic", room: "ops", id: ID, sealed: new Uint8Array(0) },
+  ],
+  renamed: [{ type: "renamed", room: "ops", from: "ana", to: "anna", ts: BIG_TS }],
+  topic: [{ type: "topic", room: "ops", ts: 5, from: "ana", id: ID, sealed: SEALED }],
   welcome: [{
     type: "welcome",
     version: 2,
@@ -69,7 +76,7 @@ const SAMPLES: Samples = {
   }],
   room_info: [
     { type: "room_info", room: "ops", params: null },
-    { type: "room_info", room: "ops", params: { salt: SALT, iterations: 20_000_000 } },
+    { type: "room_info", room: "ops", params: { salt: SALT, iterations: 20_000_000, kdf: 1 } },
   ],
   joined: [
     {
@@ -181,7 +188,7 @@ const SAMPLES: Samples = {
 
 const ALL: Message[] = Object.values(SAMPLES).flat();
 /** Types whose last field is the rest of the frame, so extra or missing bytes still decode. */
-const OPEN_ENDED = new Set<Message["type"]>(["send", "deliver"]);
+const OPEN_ENDED = new Set<Message["type"]>(["send", "deliver", "set_topic", "topic"]);
 
 function body(message: Message): Uint8Array {
   return encodeMessage(message).subarray(LENGTH_PREFIX_BYTES);
@@ -242,7 +249,7 @@ Deno.test("encodeSend() produces the same bytes as encodeMessage() of a send", (
 });
 
 Deno.test("decodeMessage() rejects an unknown frame type as unknown_frame", () => {
-  for (const type of [0x00, 0x0a, 0x3f, 0x40, 0x4d, 0x7f, 0x80, 0xff]) {
+  for (const type of [0x00, 0x0c, 0x3f, 0x40, 0x4f, 0x7f, 0x80, 0xff]) {
     assert.throws(
       () => decodeMessage(new Uint8Array([type, 0, 0])),
       isProtocolError("unknown_frame"),

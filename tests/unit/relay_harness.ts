@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   type Catchup,
   type ClientMessage,
+  CURRENT_KDF,
   decodeMessage,
   encodeMessage,
   KEY_CHECK_BYTES,
@@ -54,6 +55,7 @@ export const READ_TIMEOUT_MS = 2_000;
 export const PARAMS: RoomParams = {
   salt: Uint8Array.from({ length: SALT_BYTES }, (_, i) => i + 1),
   iterations: MIN_ITERATIONS,
+  kdf: CURRENT_KDF,
 };
 export const KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x11);
 export const OTHER_KEY_CHECK = new Uint8Array(KEY_CHECK_BYTES).fill(0x22);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type MessageRecord, StorageFullError } from "../../relay/store.ts";
 import { SCHEMA_VERSION, SqliteStore, StorageOpenError } from "../../storage/sqlite_store.ts";
 
-const PARAMS = { salt: new Uint8Array(16).fill(7), iterations: 600_000 };
+const PARAMS = { salt: new Uint8Array(16).fill(7), iterations: 600_000, kdf: 2 };
 const KEY_CHECK = new Uint8Array(32).fill(3);
 
 function room(name: string) {
@@ -45,7 +45,7 @@ async function withTempDir(test: (dir: string) => void | Promise<void>): Promise
 Deno.test("createRoom() and loadRooms() round-trip a room with lastSeq 0", () => {
   using store = SqliteStore.open(":memory:");
   store.createRoom(room("Ops"));
-  assert.deepEqual(store.loadRooms(), [{ ...room("Ops"), lastSeq: 0 }]);
+  assert.deepEqual(store.loadRooms(), [{ ...room("Ops"), lastSeq: 0, topic: null }]);
   // Rooms are keyed by their folded name: "ops" is the same room.
   assert.throws(() => store.createRoom(room("ops")), /UNIQUE/);
 });
@@ -222,7 +222,7 @@ Deno.test("SqliteStore.open() finds rooms, messages and reservations again after
       }]);
     }
     using store = SqliteStore.open(path);
-    assert.deepEqual(store.loadRooms(), [{ ...room("Ops"), lastSeq: 7 }]);
+    assert.deepEqual(store.loadRooms(), [{ ...room("Ops"), lastSeq: 7, topic: null }]);
     assert.deepEqual(seqs(store, "Ops"), [3, 4, 5, 6, 7]);
     assert.equal(store.firstSeq("Ops"), 3);
     assert.deepEqual(store.findMessage("Ops", "ana", message("Ops", 6).id), { seq: 6, ts: 1_006 });
@@ -242,7 +242,7 @@ Deno.test("SqliteStore.open() keeps every committed batch when the process is ki
     const code = `
       const { SqliteStore } = await import(${JSON.stringify(module)});
       const store = SqliteStore.open(${JSON.stringify(path)});
-      const params = { salt: new Uint8Array(16), iterations: 1 };
+      const params = { salt: new Uint8Array(16), iterations: 1, kdf: 1 };
       store.createRoom({ name: "Ops", params, keyCheck: new Uint8Array(32) });
       for (let seq = 1; seq <= 300; seq++) {
         const id = new Uint8Array(16); new DataView(id.buffer).setUint32(0, seq);
@@ -514,6 +514,7 @@ Deno.test("SqliteStore.open() upgrades a version 1 database, keeping its data", 
     {
       using store = SqliteStore.open(path, { roomQuotaBytes: 1_000 });
       assert.deepEqual(store.loadRooms().map((r) => [r.name, r.lastSeq]), [["Ops", 2]]);
+      assert.equal(store.loadRooms()[0]?.params.kdf, 1, "a room from before keeps its derivation");
       assert.deepEqual(seqs(store, "Ops"), [1, 2]);
       // The byte count was filled in from what was stored: one more message passes the quota.
       store.appendMessages([message("Ops", 3, { size: 100 })]);
@@ -550,5 +551,25 @@ Deno.test("SqliteStore.open() makes the database and its -wal and -shm owner-onl
     } finally {
       Deno.umask(old);
     }
+  });
+});
+
+Deno.test("setTopic() keeps a room's sealed topic across reopening", async () => {
+  await withTempDir((dir) => {
+    const path = join(dir, "chat.db");
+    const topic = {
+      from: "ana",
+      ts: 42,
+      id: new Uint8Array(16).fill(4),
+      sealed: new Uint8Array(30),
+    };
+    {
+      using store = SqliteStore.open(path);
+      store.createRoom(room("Ops"));
+      store.setTopic("OPS", topic);
+    }
+    using store = SqliteStore.open(path);
+    assert.deepEqual(store.loadRooms()[0]?.topic, topic);
+    assert.equal(store.loadRooms()[0]?.params.kdf, 2);
   });
 });
