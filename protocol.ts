@@ -4,6 +4,8 @@
  */
 export { type ErrorCode, ProtocolError } from "./protocol/errors.ts";
 export {
+  type ForeignProtocol,
+  foreignProtocol,
   FrameDecoder,
   LENGTH_PREFIX_BYTES,
   MAX_FRAME_BYTES,

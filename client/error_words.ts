@@ -31,6 +31,8 @@ type Words = (shown: Shown) => string;
 const ERROR_WORDS: Readonly<Record<ErrorCode, Words>> = {
   bad_frame: () => "The server says this client sent a malformed frame",
   frame_too_large: () => "The server says this client sent a frame over its size limit",
+  foreign_protocol: () =>
+    "The server says this client does not speak chat (TLS to a plain port, or the reverse?)",
   unknown_frame: () => "The server did not understand a frame this client sent",
   unexpected_frame: () => "The server says this client sent a frame it did not expect",
   version_mismatch: () =>

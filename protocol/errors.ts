@@ -7,6 +7,7 @@
 export type ErrorCode =
   | "bad_frame"
   | "frame_too_large"
+  | "foreign_protocol"
   | "unknown_frame"
   | "unexpected_frame"
   | "version_mismatch"

@@ -11,6 +11,27 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Bytes in the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
 
+/** Another protocol a peer may speak at a chat port by mistake, told from its first bytes. */
+export type ForeignProtocol = "tls" | "http";
+
+/**
+ * What protocol the first bytes of a stream are, if not chat: a TLS record (a handshake, or the
+ * alert a TLS server answers plain bytes with) or HTTP (a request, or a web server's answer). A
+ * chat stream starts with a length prefix whose first byte is 0 for any frame within the limit.
+ */
+export function foreignProtocol(first: Uint8Array): ForeignProtocol | null {
+  const [type = 0, major = 0, minor = 0xff] = first;
+  if (type >= 0x14 && type <= 0x17 && major === 0x03 && minor <= 0x04) return "tls";
+  const text = String.fromCharCode(...first.subarray(0, 4));
+  if (/^(GET |POST|HEAD|PUT |DELE|OPTI|PATC|CONN|TRAC|HTTP)$/.test(text)) return "http";
+  return null;
+}
+
+const FOREIGN_WORDS: Readonly<Record<ForeignProtocol, string>> = {
+  tls: "The other side speaks TLS, not plain chat",
+  http: "The other side speaks HTTP, not chat",
+};
+
 /** Bytes of an oversized frame a decoder in "truncate" mode keeps: more than any frame's header. */
 export const TRUNCATED_FRAME_BYTES = 1024;
 
@@ -48,6 +69,8 @@ export class FrameDecoder {
   /** Bytes of the current frame consumed from the stream, kept or discarded. */
   #frameConsumed = 0;
   #failure: ProtocolError | null = null;
+  /** Whether a frame has started: only the first length prefix can be another protocol's. */
+  #started = false;
 
   constructor(maxFrameBytes = MAX_FRAME_BYTES, options: { oversized?: OversizedFrames } = {}) {
     this.#maxFrameBytes = maxFrameBytes;
@@ -145,6 +168,12 @@ export class FrameDecoder {
 
   #checkedLength(): number {
     const length = new DataView(this.#prefix.buffer).getUint32(0);
+    if (!this.#started) {
+      this.#started = true;
+      // Over the limit anyway: say what it is rather than "a frame of 369,295,616 bytes".
+      const foreign = length > this.#maxFrameBytes ? foreignProtocol(this.#prefix) : null;
+      if (foreign) throw new ProtocolError("foreign_protocol", FOREIGN_WORDS[foreign]);
+    }
     if (length === 0) throw new ProtocolError("bad_frame", "Received an empty frame");
     if (length > this.#maxFrameBytes && this.#oversized === "fail") {
       throw new ProtocolError(

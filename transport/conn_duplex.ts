@@ -26,12 +26,18 @@ export class ConnDuplex extends Duplex {
   #writes = 0;
   #writesDone: (() => void) | null = null;
   #destroying = false;
+  #firstBytes: Uint8Array | null = null;
 
   constructor(conn: Deno.Conn, options: { lingerMs?: number } = {}) {
     // Half-open: the peer's FIN must not end our side before close_notify goes out.
     super({ allowHalfOpen: true });
     this.#conn = conn;
     this.#lingerMs = options.lingerMs ?? LINGER_MS;
+  }
+
+  /** The first bytes the peer sent (up to 8), or null before any arrived: what it speaks. */
+  get firstBytes(): Uint8Array | null {
+    return this.#firstBytes;
   }
 
   /** Resolves once the socket is closed. */
@@ -48,6 +54,7 @@ export class ConnDuplex extends Duplex {
         this.push(null);
         return;
       }
+      this.#firstBytes ??= this.#buffer.slice(0, Math.min(count, 8));
       const more = this.push(this.#buffer.slice(0, count));
       // A read that fills the buffer suggests more is waiting: read bigger next time.
       if (count === this.#buffer.length && count < MAX_READ_BUFFER_BYTES) {

@@ -9,9 +9,21 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import tls from "node:tls";
+import { foreignProtocol } from "../protocol.ts";
 import { ConnDuplex } from "./conn_duplex.ts";
 import { NodeTlsConnection } from "./node_tls.ts";
 import type { StreamConnectionOptions } from "./stream_connection.ts";
+
+/** The content type of a TLS record carrying a handshake: what a TLS client sends first. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/** What a client that did not start with TLS was, for the log. */
+function plainWords(first: Uint8Array): string {
+  if (foreignProtocol(first) === "http") {
+    return "it spoke plain HTTP (a web browser?), but this port speaks chat over TLS";
+  }
+  return "it spoke plain chat or something else without TLS; a chat client must join with --tls";
+}
 
 /** Time a client has to complete the TLS handshake unless told otherwise. */
 export const DEFAULT_TLS_HANDSHAKE_MS = 10_000;
@@ -99,7 +111,12 @@ export class TlsAcceptor {
         () => fail({ kind: "timeout", reason: `no handshake within ${timeoutMs} ms` }),
         timeoutMs,
       );
-      socket.once("error", (error: Error) => fail({ kind: "failed", reason: error.message }));
+      socket.once("error", (error: Error) => {
+        // Plain bytes on a TLS port fail as "wrong version number": say what they were.
+        const first = transport.firstBytes;
+        const plain = first !== null && first[0] !== TLS_HANDSHAKE_RECORD;
+        fail({ kind: "failed", reason: plain ? plainWords(first) : error.message });
+      });
       // The peer's FIN before the handshake is done shows only as "end" (Deno 2.9.6).
       const gone = () => fail({ kind: "failed", reason: "closed during the handshake" });
       socket.once("end", gone);

@@ -336,7 +336,7 @@ Deno.test("join: TLS and plain TCP that do not match say so", async () => {
   await using tlsServer = await startServer({ args: ["--tls"] });
   await using plainClient = await joinClient(tlsServer.port, "ana", { waitReady: false });
   assert.equal((await plainClient.finished()).code, 1);
-  assert.match(plainClient.stderr.text, /if the server runs with --tls, join with --tls/);
+  assert.match(plainClient.stderr.text, /This server speaks TLS: join with --tls/);
 });
 
 Deno.test("TLS flags: bad combinations are usage errors, unreadable files one-line errors", async () => {

@@ -199,3 +199,29 @@ Deno.test("FrameDecoder in truncate mode keeps the head of an oversized frame an
   assert.deepEqual(frames[1], next.subarray(LENGTH_PREFIX_BYTES));
   assert.equal(decoder.bufferedBytes, 0);
 });
+
+Deno.test("FrameDecoder.push() names TLS and HTTP when a stream starts with them", () => {
+  const cases: [string, Uint8Array, RegExp][] = [
+    ["a TLS ClientHello", new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]), /speaks TLS/],
+    ["a TLS alert", new Uint8Array([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]), /speaks TLS/],
+    ["an HTTP request", new TextEncoder().encode("GET / HTTP/1.1\r\n"), /speaks HTTP/],
+    ["an HTTP answer", new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n"), /speaks HTTP/],
+  ];
+  for (const [label, bytes, words] of cases) {
+    for (const oversized of ["fail", "truncate"] as const) {
+      const decoder = new FrameDecoder(MAX_FRAME_BYTES, { oversized });
+      assert.throws(
+        () => decoder.push(bytes),
+        (error) => assertProtocolError("foreign_protocol")(error) && words.test(String(error)),
+        `${label}, ${oversized}`,
+      );
+    }
+  }
+  // Only the first prefix: later oversized frames are just oversized.
+  const decoder = new FrameDecoder();
+  decoder.push(encodeMessage(DELIVER));
+  assert.throws(
+    () => decoder.push(new Uint8Array([0x16, 0x03, 0x01, 0x02])),
+    assertProtocolError("frame_too_large"),
+  );
+});
