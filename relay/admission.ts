@@ -203,6 +203,8 @@ function claimName(
       code: "name_taken",
       room: room.name,
       message: `The name "${name}" is held for a member who dropped; it is free in ${minutes} min`,
+      // When it frees, for a client to say in its own words (a name in use now has none).
+      retryAfterMs: held.expiresAt - now,
     };
   }
   return null;

@@ -65,7 +65,9 @@ Deno.test("Relay resumes a member with exactly what it missed, and keeps its nam
 
   await using thief = await greeted(relay);
   join(thief, "BOB");
-  assert.match((await thief.expectError("name_taken", false)).message, /held for a member/);
+  const held = await thief.expectError("name_taken", false);
+  assert.match(held.message, /held for a member/);
+  assert.equal(held.retryAfterMs, 5 * 60_000, "when the name frees");
 
   await using back = await greeted(relay);
   join(back, "bob", { catchup: { kind: "resume", afterSeq: 1 }, resumeToken: token });
