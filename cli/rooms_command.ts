@@ -13,14 +13,11 @@ import { ROOMS_USAGE, UsageError } from "./usage.ts";
 
 /** Runs the command; resolves with the exit code. */
 export function roomsCommand(args: string[], out: (line: string) => void): number {
+  const options = { data: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
   const { values, positionals } = parseOrThrow(
-    () =>
-      parseArgs({
-        args,
-        allowPositionals: true,
-        options: { data: { type: "string" }, help: { type: "boolean", short: "h" } },
-      }),
+    () => parseArgs({ args, allowPositionals: true, options }),
     ROOMS_USAGE,
+    options,
   );
   if (values.help) {
     out(ROOMS_USAGE);
