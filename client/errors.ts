@@ -100,6 +100,7 @@ const EXIT_BY_CODE: Readonly<Record<string, number>> = {
   bad_input: EXIT.notSent,
   certificate_changed: EXIT.trust,
   untrusted_certificate: EXIT.trust,
+  certificate_mismatch: EXIT.trust,
   protocol_violation: EXIT.trust,
   weak_room_params: EXIT.trust,
   version_mismatch: EXIT.trust,

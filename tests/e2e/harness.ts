@@ -265,6 +265,8 @@ export async function joinClient(
     json?: boolean;
     /** Create the room if it does not exist (--create; the default), as a room's first bot must. */
     create?: boolean;
+    /** More environment variables. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ChatClient> {
   const ownConfigHome = options.configHome
@@ -291,6 +293,7 @@ export async function joinClient(
       XDG_CONFIG_HOME: options.configHome ?? ownConfigHome!,
       // What the client remembers of rooms goes with who it is, never to the developer's home.
       XDG_STATE_HOME: `${options.configHome ?? ownConfigHome!}/state`,
+      ...options.env,
     },
     stdin: "piped",
     stdout: "piped",
