@@ -1,9 +1,10 @@
 /**
  * Questions on the user's terminal, for `chat join`: the terminal on stdin when there is one,
- * else the controlling terminal (/dev/tty) as ssh and sudo use, so `echo hi | chat join ...` in a
- * terminal still asks for the passphrase. Secrets are read in raw mode and never echoed; Ctrl-C
+ * else the terminal the output goes to, as ssh and sudo ask on the controlling terminal, so
+ * `echo hi | chat join ...` in a terminal still asks for the passphrase. Secrets are read in raw mode and never echoed; Ctrl-C
  * is an interrupt (exit 130) and Ctrl-D on an empty line a cancel.
  */
+import tty from "node:tty";
 import { ChatError } from "../client/errors.ts";
 import type { Prompter } from "../client/passphrase.ts";
 
@@ -16,8 +17,10 @@ export interface TerminalIo {
 }
 
 /**
- * The terminal to ask questions on: stdin and stderr when stdin is a terminal, else the
- * controlling terminal, else null (no one to ask).
+ * The terminal to ask questions on: stdin and stderr when stdin is a terminal; else, when input
+ * is a pipe, the terminal stderr (or stdout) is on, which is the controlling terminal in
+ * `echo hi | chat join ...`; else null (no one to ask). Deno refuses to open /dev/tty without
+ * --allow-all, so the terminal is reached through the descriptor already open on it.
  */
 export function openTerminal(): TerminalIo | null {
   if (Deno.stdin.isTerminal()) {
@@ -28,29 +31,58 @@ export function openTerminal(): TerminalIo | null {
       close: () => {},
     };
   }
-  if (Deno.build.os === "windows") return null;
-  let tty: Deno.FsFile;
-  try {
-    tty = Deno.openSync("/dev/tty", { read: true, write: true });
-  } catch {
-    // No controlling terminal (a service, CI, a detached session): nobody to ask.
-    return null;
+  if (Deno.stderr.isTerminal()) return descriptorTerminal(2, Deno.stderr);
+  if (Deno.stdout.isTerminal()) return descriptorTerminal(1, Deno.stdout);
+  return null;
+}
+
+/** A terminal read through descriptor `fd` (open on it for writing, and so for reading too). */
+function descriptorTerminal(fd: number, output: { writeSync(bytes: Uint8Array): number }) {
+  const stream = new tty.ReadStream(fd);
+  // Read only while a prompt waits: whatever is typed after it belongs to nobody here.
+  stream.pause();
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const woken = () => {
+    const waiting = wake;
+    wake = null;
+    waiting?.();
+  };
+  stream.on("data", (chunk: Uint8Array) => {
+    chunks.push(chunk);
+    stream.pause();
+    woken();
+  });
+  for (const event of ["end", "close", "error"]) {
+    stream.on(event, () => {
+      ended = true;
+      woken();
+    });
   }
-  if (!tty.isTerminal()) {
-    tty.close();
-    return null;
-  }
-  let open = true;
   return {
-    read: (buffer) => tty.read(buffer),
-    write: (bytes) => {
-      let written = 0;
-      while (written < bytes.length) written += tty.writeSync(bytes.subarray(written));
+    read: async (buffer: Uint8Array): Promise<number | null> => {
+      while (chunks.length === 0 && !ended) {
+        const waited = new Promise<void>((resolve) => wake = resolve);
+        stream.resume();
+        await waited;
+      }
+      const chunk = chunks[0];
+      if (chunk === undefined) return null;
+      const count = Math.min(chunk.length, buffer.length);
+      buffer.set(chunk.subarray(0, count));
+      if (count < chunk.length) chunks[0] = chunk.subarray(count);
+      else chunks.shift();
+      return count;
     },
-    setRaw: (raw) => tty.setRaw(raw),
+    write: (bytes: Uint8Array) => {
+      let written = 0;
+      while (written < bytes.length) written += output.writeSync(bytes.subarray(written));
+    },
+    setRaw: (raw: boolean) => void stream.setRawMode(raw),
     close: () => {
-      if (open) tty.close();
-      open = false;
+      if (!ended) stream.destroy();
+      ended = true;
     },
   };
 }
