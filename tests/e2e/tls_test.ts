@@ -475,5 +475,7 @@ Deno.test("join --tls on a terminal asks before trusting a new server", async ()
     const screen = await pane.waitFor(/Joined lobby as ana/);
     assert.ok(!screen.includes("Trust this server"), screen);
     await pane.tmux("send-keys", "-t", "p", "/quit", "Enter");
+    // Gone before its config directory is: leaving saves what it remembers of the room.
+    assert.match(await pane.waitFor(/EXIT=\d+/), /EXIT=0/);
   }
 });
