@@ -14,6 +14,13 @@ import type { Joined, RoomInfo, RoomParams } from "./protocol.ts";
 import { type Clock, sleep, SYSTEM_CLOCK } from "./client/clock.ts";
 import { ClientConnection } from "./client/connection.ts";
 import { describeWait, errorWords } from "./client/error_words.ts";
+import {
+  askPassphrase,
+  chooseNewPassphrase,
+  PASSPHRASE_TRIES,
+  type Prompter,
+} from "./client/passphrase.ts";
+import { probeServer, wrongProtocolWords } from "./client/probe.ts";
 import { loadOrCreateIdentity } from "./client/identity.ts";
 import { KnownKeys } from "./client/known_keys.ts";
 import { ChatError, RelayError } from "./client/errors.ts";
@@ -24,7 +31,6 @@ import { ChatSession } from "./client/session.ts";
 import { MessageRouter } from "./client/message_router.ts";
 import { weakPassphraseWarning } from "./client/strength.ts";
 import { Interactive } from "./client/tui.ts";
-import { PromptCancelled, promptHidden } from "./terminal/prompt.ts";
 import { sanitizeForTerminal } from "./terminal/sanitize.ts";
 import { RoomMemoryFile } from "./storage/room_memory.ts";
 import { StreamConnection } from "./transport/stream_connection.ts";
@@ -45,7 +51,7 @@ const MAX_JOIN_WAIT_MS = 60_000;
 export type PassphraseSource =
   | { kind: "value"; value: string }
   | { kind: "file"; path: string }
-  | { kind: "prompt" };
+  | { kind: "prompt"; prompter: Prompter };
 
 /** Everything `join` needs. */
 export interface JoinOptions {
@@ -56,6 +62,10 @@ export interface JoinOptions {
   json: boolean;
   /** Most recent messages to show on joining; 0 for none. */
   history: number;
+  /** Create the room if it does not exist. Line mode refuses to without it: a typo would. */
+  create: boolean;
+  /** Line mode reads JSON objects (`{"text":...,"ref":...}`) instead of lines of text. */
+  jsonInput?: boolean;
   passphrase: PassphraseSource;
   /** Interactive terminal UI when both stdin and stdout are terminals and --json is off. */
   interactive: boolean;
@@ -67,6 +77,10 @@ export interface JoinOptions {
   stateDir: string;
   /** Connect with TLS, and how to decide whether to trust the server's certificate. */
   tls?: TlsJoinOptions;
+  /** Where line mode reads its input (stdin unless told). */
+  input?: ReadableStream<Uint8Array>;
+  /** Called once the room is joined, before the session takes over (e.g. to close a terminal). */
+  onJoined?(): void;
   out(line: string): void;
   err(line: string): void;
 }
@@ -90,21 +104,24 @@ export async function join(options: JoinOptions): Promise<number> {
         oversizedFrames: "truncate",
       });
   const clock = SYSTEM_CLOCK;
-  const open = () => openLink(dial, options.software);
-  let entered: Entered;
-  try {
-    entered = await enterRoom(await open(), open, options, clock);
-  } catch (error) {
-    throw options.tls ? error : withTlsHint(error);
-  }
-  const { link, joined } = entered;
+  const open = () =>
+    openLink(dial, options.software).catch(async (error) => {
+      throw await explainProtocol(error, options);
+    });
   const server = `${options.host}:${options.port}`;
-  let reportSaveError = (error: unknown) => options.err(`chat: warning: ${describe(error)}`);
+  // Per server, room and name: the resume token of this user's last session there, if any.
   const memory = await RoomMemoryFile.forRoom(options.stateDir, {
     server,
-    room: joined.room,
-    name: joined.name,
+    room: options.room,
+    name: options.name,
   });
+  const entered = await enterRoom(open, options, clock, await memory.loadResumeToken());
+  const { link, joined } = entered;
+  let reportSaveError = (error: unknown) => options.err(`chat: warning: ${describe(error)}`);
+  const keepToken = (token: Uint8Array) =>
+    memory.saveResumeToken(token).catch((error) => reportSaveError(error));
+  await keepToken(joined.resumeToken);
+  options.onJoined?.();
   const replay = await ReplayGuard.open(memory, {
     clock,
     onLoadError: (error) =>
@@ -126,6 +143,7 @@ export async function join(options: JoinOptions): Promise<number> {
     joined,
     key: entered.key,
     params: entered.params,
+    onResumeToken: keepToken,
   }, link.router);
   let saveErrorShown = false;
   reportSaveError = (error) => {
@@ -161,13 +179,45 @@ export async function join(options: JoinOptions): Promise<number> {
   session.listener = show;
   show(ready);
   return await runLineMode(session, {
-    input: Deno.stdin.readable,
+    input: options.input ?? Deno.stdin.readable,
     out: options.out,
     err: options.err,
     json: options.json,
+    jsonInput: options.jsonInput ?? false,
     show,
   });
 }
+
+/**
+ * Connecting that failed before the relay's greeting in a way the wrong protocol on the other end
+ * would cause (a frame no relay sends, a TLS handshake that broke, a close or silence instead of
+ * a welcome) is explained by probing what answers there; any other error passes unchanged.
+ */
+async function explainProtocol(error: unknown, options: JoinOptions): Promise<unknown> {
+  if (!(error instanceof ChatError) || !SUSPECT_CODES.has(error.code)) return error;
+  const where = `${
+    options.host.includes(":") ? `[${options.host}]` : options.host
+  }:${options.port}`;
+  const words = wrongProtocolWords(
+    await probeServer(options.host, options.port),
+    where,
+    options.tls !== undefined,
+  );
+  if (words !== null) return new ChatError("wrong_protocol", words);
+  return options.tls ? error : withTlsHint(error);
+}
+
+/** Failures at connecting that may mean another protocol answers on the port. */
+const SUSPECT_CODES: ReadonlySet<string> = new Set([
+  "foreign_protocol",
+  "frame_too_large",
+  "bad_frame",
+  "unknown_frame",
+  "unexpected_frame",
+  "disconnected",
+  "timeout",
+  "tls_failed",
+]);
 
 /** Connects and says hello. */
 async function openLink(dial: () => Promise<FrameConnection>, software: string): Promise<Link> {
@@ -193,20 +243,23 @@ interface Entered {
 }
 
 /**
- * Queries the room, asks for the passphrase and joins. The relay may close a connection that has
- * not joined in time (`join_timeout`) while a person types, so a connection lost by then is
- * replaced and the room queried again; joins the relay slows down are retried when it says.
+ * Queries the room, asks for the passphrase and joins, presenting `resumeToken` (this user's
+ * last session's, kept on disk) so a name held for that session is given back at once. The relay
+ * may close a connection that has not joined in time (`join_timeout`) while a person types, so a
+ * connection lost by then is replaced and the room queried again; joins the relay slows down are
+ * retried when it says; a person who typed a wrong passphrase is asked again, up to three tries
+ * (the relay closes a connection at its third wrong one, so the third goes out on a new one).
  */
 async function enterRoom(
-  first: Link,
   open: () => Promise<Link>,
   options: JoinOptions,
   clock: Clock,
+  resumeToken: Uint8Array | null,
 ): Promise<Entered> {
-  let link = first;
+  let link = await open();
   let passphrase: string | null = null;
   let warned = false;
-  const tries = { changed: 0, redials: 0, waits: 0 };
+  const tries = { changed: 0, redials: 0, waits: 0, wrong: 0 };
   const redial = async () => {
     await link.connection.abort();
     link = await open();
@@ -216,11 +269,15 @@ async function enterRoom(
       const info = await link.connection.queryRoom(options.room);
       checkRoomParams(info);
       const created = info.params === null;
-      passphrase ??= await readPassphrase(options.passphrase, info.room, created);
-      if (created && !warned) {
-        warned = true;
-        const warning = await weakPassphraseWarning(passphrase, [info.room, options.name]);
-        if (warning) options.err(`chat: warning: ${warning}`);
+      if (created && !options.create) throw noSuchRoom(info.room, options);
+      if (passphrase === null) {
+        passphrase = await readPassphrase(options.passphrase, info.room, created, options.name);
+        if (created && options.passphrase.kind !== "prompt" && !warned) {
+          // A person at a prompt was warned and asked already; a script is only told.
+          warned = true;
+          const warning = await weakPassphraseWarning(passphrase, [info.room, options.name]);
+          if (warning) options.err(`chat: warning: ${warning}`);
+        }
       }
       const params: RoomParams = info.params ?? newRoomParams();
       const key = await deriveRoomKey(passphrase, { room: info.room, ...params });
@@ -236,11 +293,23 @@ async function enterRoom(
           params,
           keyCheck: key.keyCheck,
           catchup: { kind: "history", limit: options.history },
-          resumeToken: new Uint8Array(0),
+          resumeToken: resumeToken ?? new Uint8Array(0),
         });
         return { link, joined, key, params, created };
       } catch (error) {
         if (!(error instanceof ChatError)) throw error;
+        if (isWrongPassphrase(error, tries.wrong) && options.passphrase.kind === "prompt") {
+          if (++tries.wrong >= PASSPHRASE_TRIES) {
+            throw new ChatError(
+              "wrong_passphrase",
+              `${errorWords("wrong_passphrase", "", { room: info.room })} (${tries.wrong} tries)`,
+            );
+          }
+          options.passphrase.prompter.say("Wrong passphrase; try again.");
+          passphrase = null;
+          if (link.connection.failure !== null) await redial();
+          continue;
+        }
         if (error.code === "room_changed" && ++tries.changed < JOIN_ATTEMPTS) continue;
         if (error.code === "join_timeout" && tries.redials++ < JOIN_REDIALS) {
           await redial();
@@ -260,6 +329,26 @@ async function enterRoom(
     await link.connection.abort();
     throw error;
   }
+}
+
+/**
+ * A refusal saying the passphrase was wrong: `wrong_passphrase`, or the fatal
+ * `too_many_attempts` a relay sends instead at a connection's third wrong one.
+ */
+function isWrongPassphrase(error: ChatError, wrongSoFar: number): boolean {
+  if (error.code === "wrong_passphrase") return true;
+  return error instanceof RelayError && error.fatal && error.code === "too_many_attempts" &&
+    wrongSoFar > 0;
+}
+
+/** Line mode met a room that does not exist: a typo would otherwise create it, silently. */
+function noSuchRoom(room: string, options: JoinOptions): ChatError {
+  const shown = sanitizeForTerminal(room);
+  return new ChatError(
+    "no_room",
+    `There is no room "${shown}" on ${options.host}:${options.port}, and without a terminal ` +
+      `chat does not create one: check the name, or add --create to create it`,
+  );
 }
 
 /** A refusal that passes with time, whose wait the client is willing to sit out. */
@@ -291,45 +380,33 @@ async function readPassphrase(
   source: PassphraseSource,
   room: string,
   created: boolean,
+  name: string,
 ): Promise<string> {
-  const passphrase = await passphraseFrom(source, room, created);
+  const shown = sanitizeForTerminal(room);
+  if (source.kind === "prompt") {
+    return created
+      ? await chooseNewPassphrase(
+        source.prompter,
+        shown,
+        (passphrase) => weakPassphraseWarning(passphrase, [room, name]),
+      )
+      : await askPassphrase(source.prompter, shown);
+  }
+  const passphrase = await passphraseFrom(source);
   if (passphrase === "") throw new ChatError("no_passphrase", "The passphrase is empty");
   return passphrase;
 }
 
-async function passphraseFrom(
-  source: PassphraseSource,
-  room: string,
-  created: boolean,
-): Promise<string> {
-  switch (source.kind) {
-    case "value":
-      return source.value;
-    case "file": {
-      let text: string;
-      try {
-        text = await Deno.readTextFile(source.path);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new ChatError("no_passphrase", `Cannot read passphrase file: ${reason}`);
-      }
-      return text.split(/\r?\n/, 1)[0] ?? "";
-    }
-    case "prompt":
-      try {
-        const shown = sanitizeForTerminal(room);
-        if (!created) return await promptHidden(`Passphrase for room "${shown}": `);
-        const first = await promptHidden(`New room "${shown}": choose a passphrase: `);
-        const second = await promptHidden("Type it again: ");
-        if (first !== second) throw new ChatError("no_passphrase", "The passphrases differ");
-        return first;
-      } catch (error) {
-        if (error instanceof PromptCancelled) {
-          throw new ChatError("cancelled", "Cancelled at the passphrase prompt");
-        }
-        throw error;
-      }
+async function passphraseFrom(source: Exclude<PassphraseSource, { kind: "prompt" }>) {
+  if (source.kind === "value") return source.value;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(source.path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ChatError("no_passphrase", `Cannot read passphrase file: ${reason}`);
   }
+  return text.split(/\r?\n/, 1)[0] ?? "";
 }
 
 async function connect(host: string, port: number): Promise<Deno.TcpConn> {

@@ -22,10 +22,8 @@ export function passphraseBits(words = PASSPHRASE_WORDS): number {
 
 /** Runs the command; returns the exit code. */
 export function passphraseCommand(args: string[], out: (line: string) => void): number {
-  const { values } = parseOrThrow(
-    () => parseArgs({ args, options: { help: { type: "boolean", short: "h" } } }),
-    PASSPHRASE_USAGE,
-  );
+  const options = { help: { type: "boolean", short: "h" } } as const;
+  const { values } = parseOrThrow(() => parseArgs({ args, options }), PASSPHRASE_USAGE, options);
   if (values.help) {
     out(PASSPHRASE_USAGE);
     return 0;

@@ -13,14 +13,11 @@ import { ROOMS_USAGE, UsageError } from "./usage.ts";
 
 /** Runs the command; resolves with the exit code. */
 export function roomsCommand(args: string[], out: (line: string) => void): number {
+  const options = { data: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
   const { values, positionals } = parseOrThrow(
-    () =>
-      parseArgs({
-        args,
-        allowPositionals: true,
-        options: { data: { type: "string" }, help: { type: "boolean", short: "h" } },
-      }),
+    () => parseArgs({ args, allowPositionals: true, options }),
     ROOMS_USAGE,
+    options,
   );
   if (values.help) {
     out(ROOMS_USAGE);
@@ -41,7 +38,7 @@ export function roomsCommand(args: string[], out: (line: string) => void): numbe
         if (rest.length !== 1) throw new UsageError("Give the one ROOM to drop", ROOMS_USAGE);
         const dropped = dropRoom(path, rest[0]!);
         if (dropped === null) {
-          throw new ChatError("no_room", `There is no room "${rest[0]}" in ${path}`);
+          throw new ChatError("unknown_room", `There is no room "${rest[0]}" in ${path}`);
         }
         out(`dropped room "${sanitizeForTerminal(dropped)}" with its messages`);
         return 0;

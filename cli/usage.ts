@@ -1,4 +1,7 @@
-/** Help texts and the usage error. Every usage error exits 2 with the relevant usage on stderr. */
+/**
+ * Help texts and the usage error. A usage error exits 2 with one line saying what is wrong and a
+ * second saying which help to read; the help itself goes to stdout only when asked for.
+ */
 
 /** The program's version, shown by `chat --version` and sent in hello. */
 export const VERSION = "0.1.0";
@@ -12,13 +15,70 @@ export class UsageError extends Error {
     this.name = "UsageError";
     this.usage = usage;
   }
+
+  /** The help command for this usage: `chat join --help`, or `chat --help`. */
+  get helpCommand(): string {
+    const command = this.usage.match(/^Usage: chat (\w+)/)?.[1];
+    return command ? `${commandName(command)} --help` : `${commandName(null)} --help`;
+  }
+}
+
+/** How the program was started: "chat" (installed) or "deno task" (from source, by deno.json). */
+let runAs: "chat" | "deno task" = "chat";
+
+/** Records how the program was started, from the CHAT_RUN_AS variable deno.json's task sets. */
+export function setRunAs(value: string | undefined): void {
+  runAs = value === "deno task" ? "deno task" : "chat";
+}
+
+/**
+ * The command a user types for `subcommand`, as they started this program: `chat join` for an
+ * installed one, `deno task join` from a source checkout (deno.json has join and serve tasks;
+ * anything else goes through its chat task).
+ */
+export function commandName(subcommand: string | null): string {
+  if (runAs === "chat") return subcommand ? `chat ${subcommand}` : "chat";
+  if (subcommand === "join" || subcommand === "serve") return `deno task ${subcommand}`;
+  return subcommand ? `deno task chat ${subcommand}` : "deno task chat";
+}
+
+/** The known word nearest to `word` when it is a likely typo of it (a few edits away), or null. */
+export function nearest(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const allowed = Math.max(1, Math.min(2, Math.floor(word.length / 3)));
+  return best !== null && bestDistance <= allowed ? best : null;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      }
+      rows[i]![j] = value;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 export const MAIN_USAGE = `chat ${VERSION}: end-to-end encrypted chat for a room of people
 
 Usage:
   chat serve [--host H] [--port P] [--data DIR]    run a relay others join
-  chat join HOST[:PORT] --name NAME [--room ROOM]   join a room and talk
+  chat join HOST[:PORT] [--name NAME] [--room ROOM] join a room and talk
   chat passphrase                                   print a new strong passphrase
   chat rooms list|drop ROOM [--data DIR]            see or remove a relay's rooms
 
@@ -79,16 +139,23 @@ trusted LAN may need):
 The first line printed is "listening on HOST:PORT". Ctrl-C or SIGTERM tells members and stops.
 Rooms can be listed and dropped with "chat rooms", even while the relay runs.`;
 
-export const JOIN_USAGE = `Usage: chat join HOST[:PORT] --name NAME [--room ROOM] [--json]
-                 [--history N | --no-history] [--passphrase-file FILE]
-                 [--tls] [--ca FILE] [--fingerprint SHA256:...]
+export const JOIN_USAGE = `Usage: chat join HOST[:PORT] [--name NAME] [--room ROOM] [--json]
+                 [--port P] [--create] [--history N | --no-history]
+                 [--passphrase-file FILE] [--tls] [--ca FILE] [--fingerprint SHA256:...]
 
-Joins a room on a relay (default port 7777, default room "lobby").
+Joins a room on a relay (default port 7777, default room "lobby"). HOST may also be
+written as a URL (chat://HOST:PORT); without HOST, the config file's "server" is used.
 
 Options:
-  --name NAME               your name in the room: letters, digits, "_", "-", "."
-  --room ROOM               the room to join (default lobby)
+  -n, --name NAME           your name in the room: letters, digits, "_", "-", "."
+                            (default: the config file's, else your login name)
+  -r, --room ROOM           the room to join (default lobby)
+  -p, --port P              the server's port, as HOST:PORT also gives it (default 7777)
+  --create                  without a terminal, create the room if it does not exist (a
+                            mistyped room is refused otherwise); a terminal asks anyway
   --json                    one JSON object per line for every event, for scripts
+  --json-in                 with --json: read input lines as {"text": "...", "ref": ...}
+                            or {"action": "..."}; the ack of each echoes its ref
   --history N               show the room's last N messages on joining (default 50)
   --no-history              show none: for bots that must not act on old lines
   --passphrase-file FILE    read the room passphrase from the first line of FILE
@@ -99,17 +166,24 @@ Options:
                             of the system's, and no others (implies --tls)
   -h, --help                show this help
 
-The passphrase comes from CHAT_PASSPHRASE, --passphrase-file, or a hidden prompt; never
-from the command line, where other users could see it. A new room asks for it twice.
+The passphrase comes from CHAT_PASSPHRASE, --passphrase-file, or a hidden prompt on the
+terminal (even when input is a pipe); never from the command line, where other users
+could see it. A new room asks for it twice, and a wrong one may be typed again.
 
 With a terminal: type to talk; /help lists commands. Without one (a pipe), each line of
 input is one message, and at end of input the client waits until the relay has
 acknowledged every message, then leaves. A dropped connection is re-established by
 itself; messages typed meanwhile are sent once it is back, and nothing is missed.
 
+Defaults for server, name, room, bell, color and timestamps may be set in
+~/.config/chat/config.json, e.g. {"server": "10.0.0.5", "name": "ana"}.
+
 With TLS, a server's certificate is checked before anything is sent. A new server's
 self-signed certificate is shown with its fingerprint (on a terminal, trusted only if you
-say so) and remembered in the known_hosts file; a changed one is always refused.`;
+say so) and remembered in the known_hosts file; a changed one is always refused.
+
+Exit codes: 0 left normally, 2 usage, 3 network, 4 passphrase, 5 name or room refused,
+6 messages not sent, 7 server not trusted, 130 interrupted, 1 anything else.`;
 
 export const ROOMS_USAGE = `Usage: chat rooms list [--data DIR]
        chat rooms drop ROOM [--data DIR]

@@ -23,6 +23,8 @@ interface Shown {
   name: string;
   /** "; try again in 3 s", or "" when the server gave no time. */
   wait: string;
+  /** "3 s", "4 min", or "" when the server gave no time. */
+  waitFor: string;
 }
 
 type Words = (shown: Shown) => string;
@@ -45,8 +47,12 @@ const ERROR_WORDS: Readonly<Record<ErrorCode, Words>> = {
   invalid_name: ({ name }) => `The server refused the name "${name}"; choose another with --name`,
   invalid_room: ({ room }) =>
     `The server refused the room name "${room}"; choose another with --room`,
-  name_taken: ({ room, name }) =>
-    `Cannot join room "${room}": the name "${name}" is taken there; choose another with --name`,
+  // A time comes only with a name held for a member whose connection dropped: it frees then.
+  name_taken: ({ room, name, waitFor }) =>
+    waitFor
+      ? `Cannot join room "${room}": the name "${name}" is held for a member who dropped; it is ` +
+        `free in ${waitFor}, or choose another with --name`
+      : `Cannot join room "${room}": the name "${name}" is taken there; choose another with --name`,
   wrong_passphrase: ({ room }) =>
     `Cannot join room "${room}": wrong passphrase. If you did not expect the room to exist, ` +
     `someone else may have created it first: pick another room with --room, or ask the ` +
@@ -163,5 +169,6 @@ function show(context: ErrorContext): Shown {
     room: sanitizeForTerminal(context.room ?? "").slice(0, 64),
     name: sanitizeForTerminal(context.name ?? "").slice(0, 64),
     wait: retry > 0 ? `; try again in ${describeWait(retry)}` : "",
+    waitFor: retry > 0 ? describeWait(retry) : "",
   };
 }

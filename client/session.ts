@@ -23,7 +23,7 @@ import type { SentMessage, SessionEvent } from "./events.ts";
 import { KeyTrust } from "./key_trust.ts";
 import { MessageRouter } from "./message_router.ts";
 import type { KnownKeys } from "./known_keys.ts";
-import { Outbox } from "./outbox.ts";
+import { FINAL_MESSAGE_CODES, Outbox } from "./outbox.ts";
 import type { ReplayGuard } from "./replay_guard.ts";
 
 /** How reconnecting paces itself. */
@@ -78,6 +78,17 @@ export interface SessionStart {
   dial(): Promise<FrameConnection>;
   reconnect?: ReconnectPolicy;
   clock?: Clock;
+  /**
+   * Told each new resume token the relay hands out (at every rejoin), so it can be kept on disk:
+   * a client started again after a closed terminal presents it and gets the name back at once.
+   */
+  onResumeToken?(token: Uint8Array): void;
+}
+
+/** A message `send` was asked for that the relay has not acknowledged yet. */
+export interface Unsent {
+  text: string;
+  kind: BodyKind;
 }
 
 /** One member in one room, over as many connections as it takes. */
@@ -94,6 +105,9 @@ export class ChatSession {
   readonly #keys: KeyTrust;
   readonly #replay: ReplayGuard;
   readonly #outbox: Outbox;
+  /** Every message asked for and not yet acknowledged or refused, in the order asked. */
+  readonly #unsent = new Set<Unsent>();
+  readonly #onResumeToken: (token: Uint8Array) => void;
   readonly #ended = Promise.withResolvers<Error | null>();
   readonly #caughtUp = Promise.withResolvers<void>();
   #connection: ClientConnection | null;
@@ -135,6 +149,7 @@ export class ChatSession {
       notify: (event) => this.#emit(event),
     });
     this.#policy = start.reconnect ?? DEFAULT_RECONNECT;
+    this.#onResumeToken = start.onResumeToken ?? (() => {});
     this.#connection = start.connection;
     this.#token = start.joined.resumeToken.slice();
     this.#lastSeq = start.joined.lastSeq;
@@ -173,11 +188,21 @@ export class ChatSession {
   }
 
   /**
+   * The messages asked for and not acknowledged, oldest first: still being sealed, queued, or on
+   * their way. What a user leaving now would lose; after the session has ended, what was lost.
+   */
+  unsent(): Unsent[] {
+    return [...this.#unsent];
+  }
+
+  /**
    * Seals and sends a message; resolves once the relay has stored it, across reconnects if need
    * be. Messages leave in the order `send` was called. Rejects only when the relay refuses this
    * message for good (`message_too_large`) or the session ends first.
    */
   send(text: string, kind: BodyKind = "text"): Promise<SentMessage> {
+    const entry: Unsent = { text, kind };
+    this.#unsent.add(entry);
     const sealed = this.#sealing.then(() =>
       sealMessage(this.#key.messageKey, this.#identity, {
         room: this.room,
@@ -187,12 +212,20 @@ export class ChatSession {
       })
     );
     this.#sealing = sealed.catch(() => {});
-    return sealed.then(({ id, sealed }) =>
+    const sent = sealed.then(({ id, sealed }) =>
       new Promise<SentMessage>((resolve, reject) => {
         if (this.#quitting) return reject(new ChatError("closed", "The session has ended"));
         this.#outbox.add({ id, idHex: toHex(id), sealed, resolve, reject });
       })
     );
+    // Acknowledged, or refused for good by the relay: either way no longer waiting to be sent.
+    // A message that fails because the session ended stays listed: it was not sent.
+    sent.then(() => this.#unsent.delete(entry), (error) => {
+      if (error instanceof ChatError && FINAL_MESSAGE_CODES.has(error.code)) {
+        this.#unsent.delete(entry);
+      }
+    });
+    return sent;
   }
 
   /** The room's members, as the relay knows them. */
@@ -296,6 +329,7 @@ export class ChatSession {
         resumeToken: this.#token,
       });
       this.#token = joined.resumeToken.slice();
+      this.#onResumeToken(this.#token);
       this.#connection = connection;
       this.#emit({ type: "reconnected", room: this.room });
       if (joined.firstSeq > this.#lastSeq + 1 && this.#lastSeq > 0) {

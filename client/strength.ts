@@ -16,9 +16,15 @@ export async function weakPassphraseWarning(
 ): Promise<string | null> {
   const guessesLog10 = await estimateGuessesLog10(passphrase, context);
   if (guessesLog10 >= WEAK_GUESSES_LOG10) return null;
-  const seconds = 10 ** guessesLog10 / GUESSES_PER_SECOND;
+  const duration = describeDuration(10 ** guessesLog10 / GUESSES_PER_SECOND);
+  const strong = `"chat passphrase" makes a strong one`;
+  if (duration === "centuries") {
+    return `This passphrase is on the weak side: guessing it offline would take centuries on ` +
+      `one GPU, but far less on many. ${strong}`;
+  }
+  const when = duration === "under a second" ? "in under a second" : `in about ${duration}`;
   return `This passphrase is weak: someone holding the room's messages could guess it offline ` +
-    `in about ${describeDuration(seconds)} on one GPU. "chat passphrase" makes a strong one`;
+    `${when} on one GPU. ${strong}`;
 }
 
 /** zxcvbn's estimate of the guesses needed, as log10; `context` holds words like room names. */
@@ -35,7 +41,7 @@ export async function estimateGuessesLog10(passphrase: string, context: string[]
   return result.guessesLog10;
 }
 
-/** "3 minutes", "2 days", "centuries". */
+/** "3 minutes", "2 days", "centuries", "under a second". */
 export function describeDuration(seconds: number): string {
   const units: [string, number][] = [
     ["year", 365 * 24 * 3600],
@@ -45,12 +51,12 @@ export function describeDuration(seconds: number): string {
     ["second", 1],
   ];
   if (seconds >= 100 * 365 * 24 * 3600) return "centuries";
-  if (seconds < 1) return "less than a second";
+  if (seconds < 1) return "under a second";
   for (const [unit, size] of units) {
     if (seconds >= size) {
       const count = Math.round(seconds / size);
       return `${count} ${unit}${count === 1 ? "" : "s"}`;
     }
   }
-  return "less than a second";
+  return "under a second";
 }

@@ -131,13 +131,6 @@ export function tlsDialer(target: TlsDialTarget): () => Promise<FrameConnection>
  */
 export function withTlsHint(error: unknown): unknown {
   if (!(error instanceof ChatError)) return error;
-  // Our own decoder saw the server answer in another protocol (its words, never the relay's).
-  if (error.code === "foreign_protocol" && /other side speaks TLS/.test(error.message)) {
-    return new ChatError(error.code, "This server speaks TLS: join with --tls");
-  }
-  if (error.code === "foreign_protocol" && /other side speaks HTTP/.test(error.message)) {
-    return new ChatError(error.code, "That is a web server, not chat serve: check the address");
-  }
   if (!["frame_too_large", "bad_frame", "unknown_frame"].includes(error.code)) return error;
   return new ChatError(
     error.code,

@@ -150,7 +150,7 @@ port="${BASH_REMATCH[1]}"
 [[ "$port" -gt 0 ]] || fail "serve listened on port $port"
 step "  relay on 127.0.0.1:$port"
 
-# Member b listens in pipe mode: its input stays open (and empty) until a has sent its
+# Member b listens in pipe mode, and creates the room (--create: a script must say so): its input stays open (and empty) until a has sent its
 # message and b has printed it, or 30 s have passed; then b leaves and exits.
 step "join --name b (receiver)"
 mkfifo "$work/b.in"
@@ -163,7 +163,7 @@ mkfifo "$work/b.in"
 ) >"$work/b.in" &
 pids+=("$!")
 CHAT_PASSPHRASE="$passphrase" timeout -k 5 90 "${cmd[@]}" \
-  join "127.0.0.1:$port" --name b --json <"$work/b.in" >"$work/b.out" 2>"$work/b.err" &
+  join "127.0.0.1:$port" --name b --json --create <"$work/b.in" >"$work/b.out" 2>"$work/b.err" &
 member_b=$!
 pids+=("$member_b")
 for _ in $(seq 1 300); do # up to 60 s for b to be in the room before a talks
@@ -243,7 +243,7 @@ tls_port="${BASH_REMATCH[1]}"
 step "join --fingerprint $fingerprint: sends hello-tls"
 rc_t=0
 printf 'hello-tls\n' | CHAT_PASSPHRASE="$passphrase" timeout -k 5 90 "${cmd[@]}" \
-  join "127.0.0.1:$tls_port" --fingerprint "$fingerprint" --name t --json \
+  join "127.0.0.1:$tls_port" --fingerprint "$fingerprint" --name t --json --create \
   >"$work/t.out" 2>"$work/t.err" || rc_t=$?
 [[ $rc_t -eq 0 ]] && grep -q '"type":"ack"' "$work/t.out" || {
   cat "$work/t.out" "$work/t.err" >&2

@@ -1,9 +1,11 @@
 /**
  * What a member remembers of a room between runs, so that a relay cannot replay old messages
  * as new after a restart: the last messages seen, as (sender, id) pairs, and when this member's
- * last session in the room ended. One small JSON file per server, room and member, in the
- * user's state directory, readable by the user alone and replaced atomically. The client core
- * sees only `RoomMemoryStore`, so tests keep it in memory. It knows nothing about what a
+ * last session in the room ended; and the member's latest resume token, so that the same user on
+ * the same machine gets the name back at once after a closed terminal or a dropped link, instead
+ * of waiting for the relay to stop holding it. One small JSON file per server, room and member,
+ * in the user's state directory, readable by the user alone and replaced atomically. The client
+ * core sees only `RoomMemoryStore`, so tests keep it in memory. It knows nothing about what a
  * message says.
  */
 import { join } from "node:path";
@@ -49,10 +51,18 @@ export class InMemoryRoomStore implements RoomMemoryStore {
   }
 }
 
+/** Bytes in a resume token (the relay's `token16`). */
+const TOKEN_BYTES = 16;
+
 /** A member's memory of one room of one server, as a file under `stateDir/rooms/`. */
 export class RoomMemoryFile implements RoomMemoryStore {
   readonly path: string;
   readonly #label: { server: string; room: string; name: string };
+  /** What the file holds as far as this process knows, so each save keeps the other part. */
+  #memory: RoomMemory = { seen: [], sessionEndedAt: null };
+  #token: string | null = null;
+  /** Writes in the order they were asked for: the token and the memory share one file. */
+  #writing: Promise<void> = Promise.resolve();
 
   private constructor(path: string, label: { server: string; room: string; name: string }) {
     this.path = path;
@@ -84,12 +94,46 @@ export class RoomMemoryFile implements RoomMemoryStore {
       if (error instanceof Deno.errors.NotFound) return { seen: [], sessionEndedAt: null };
       throw error;
     }
-    return parseRoomMemory(text);
+    const { resumeToken, ...memory } = parseRoomMemoryFile(text);
+    this.#memory = memory;
+    this.#token = resumeToken;
+    return structuredClone(memory);
   }
 
-  async save(memory: RoomMemory): Promise<void> {
-    await Deno.mkdir(join(this.path, ".."), { recursive: true, mode: 0o700 });
-    await writeAtomically(this.path, serializeRoomMemory(memory, this.#label));
+  save(memory: RoomMemory): Promise<void> {
+    this.#memory = structuredClone(memory);
+    return this.#write();
+  }
+
+  /**
+   * The resume token the member last had in this room, or null. A file that cannot be read gives
+   * null: the member then waits for the name like anyone else, and the memory is reported when
+   * it is loaded for the replay checks.
+   */
+  async loadResumeToken(): Promise<Uint8Array | null> {
+    try {
+      await this.load();
+    } catch {
+      return null;
+    }
+    return this.#token === null ? null : fromHex(this.#token);
+  }
+
+  /** Keeps `token` (null forgets it), now: the terminal may be closed a moment later. */
+  saveResumeToken(token: Uint8Array | null): Promise<void> {
+    this.#token = token === null ? null : toHex(token);
+    return this.#write();
+  }
+
+  #write(): Promise<void> {
+    const text = serializeRoomMemory(this.#memory, this.#label, this.#token);
+    const write = async () => {
+      await Deno.mkdir(join(this.path, ".."), { recursive: true, mode: 0o700 });
+      await writeAtomically(this.path, text);
+    };
+    const written = this.#writing.then(write);
+    this.#writing = written.catch(() => {});
+    return written;
   }
 }
 
@@ -97,12 +141,14 @@ export class RoomMemoryFile implements RoomMemoryStore {
 export function serializeRoomMemory(
   memory: RoomMemory,
   label: { server: string; room: string; name: string },
+  resumeToken: string | null = null,
 ): string {
   return `${
     JSON.stringify({
       version: 1,
       ...label,
       sessionEndedAt: memory.sessionEndedAt,
+      ...(resumeToken === null ? {} : { resumeToken }),
       seen: memory.seen.slice(-SEEN_LIMIT),
     })
   }\n`;
@@ -110,9 +156,19 @@ export function serializeRoomMemory(
 
 /** A memory from the file's text; throws `SyntaxError` for anything that is not one. */
 export function parseRoomMemory(text: string): RoomMemory {
+  const { resumeToken: _, ...memory } = parseRoomMemoryFile(text);
+  return memory;
+}
+
+/** The file's text: the memory and the resume token (hex), if one is kept. */
+function parseRoomMemoryFile(text: string): RoomMemory & { resumeToken: string | null } {
   const data = JSON.parse(text);
   if (data?.version !== 1 || !Array.isArray(data.seen)) {
     throw new SyntaxError("not a version 1 room memory file");
+  }
+  const token = data?.resumeToken ?? null;
+  if (token !== null && !(typeof token === "string" && /^[0-9a-f]{32}$/.test(token))) {
+    throw new SyntaxError("resumeToken is not 32 hex digits");
   }
   const ended = data.sessionEndedAt;
   if (ended !== null && !(Number.isSafeInteger(ended) && ended >= 0)) {
@@ -128,5 +184,16 @@ export function parseRoomMemory(text: string): RoomMemory {
     }
     seen.push([pair[0], pair[1]]);
   }
-  return { seen, sessionEndedAt: ended };
+  return { seen, sessionEndedAt: ended, resumeToken: token };
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function fromHex(hex: string): Uint8Array {
+  return Uint8Array.from(
+    { length: TOKEN_BYTES },
+    (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16),
+  );
 }

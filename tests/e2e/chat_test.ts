@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { PROTOCOL_VERSION } from "../../protocol.ts";
+import { EXIT } from "../../client/errors.ts";
 import { joinClient, RawPeer, spawnChat, startServer } from "./harness.ts";
 import { TestProxy } from "./proxy.ts";
 
@@ -54,7 +55,7 @@ Deno.test("join: a wrong passphrase is refused with a clear message", async () =
     waitReady: false,
   });
   const status = await intruder.finished();
-  assert.equal(status.code, 1);
+  assert.equal(status.code, EXIT.passphrase);
   assert.match(intruder.stderr.text, /Cannot join room "r1": wrong passphrase/);
   assert.match(intruder.stderr.text, /someone else may have created it first/);
   assert.ok(!owner.events().some((event) => event.type === "join"));
@@ -64,7 +65,7 @@ Deno.test("join: a taken name is refused, whatever its case", async () => {
   await using server = await startServer();
   await using first = await joinClient(server.port, "ana");
   await using second = await joinClient(server.port, "ANA", { waitReady: false });
-  assert.equal((await second.finished()).code, 1);
+  assert.equal((await second.finished()).code, EXIT.refused);
   assert.match(second.stderr.text, /Cannot join room "lobby": the name "ANA" is taken there/);
   await first.writeLine("still here");
   await first.event((event) => event.type === "ack");
@@ -77,7 +78,7 @@ Deno.test("join: an invalid name is a usage error", async () => {
   const status = await client.finished();
   assert.equal(status.code, 2);
   assert.match(client.stderr.text, /Invalid name/);
-  assert.match(client.stderr.text, /Usage: chat join/);
+  assert.match(client.stderr.text, /Run "chat join --help"/);
 });
 
 Deno.test("join: an unreachable server is a one-line error", async () => {
@@ -87,7 +88,7 @@ Deno.test("join: an unreachable server is a one-line error", async () => {
   await using client = await spawnChat(["join", `127.0.0.1:${port}`, "--name", "ana"], {
     env: { CHAT_PASSPHRASE: "x" },
   });
-  assert.equal((await client.finished()).code, 1);
+  assert.equal((await client.finished()).code, EXIT.network);
   assert.match(client.stderr.text, /^chat: Cannot reach 127\.0\.0\.1:\d+: connection refused/);
 });
 

@@ -3,7 +3,17 @@ import assert from "node:assert/strict";
 import { spawnChat } from "./harness.ts";
 
 async function run(args: string[], env: Record<string, string> = {}) {
-  await using chat = await spawnChat(args, { env, input: false });
+  // Without a controlling terminal, as under CI: nothing may be asked on /dev/tty.
+  // No config file of the developer's either.
+  const home = {
+    XDG_CONFIG_HOME: "/nonexistent/chat-test",
+    XDG_STATE_HOME: "/nonexistent/chat-test",
+  };
+  await using chat = await spawnChat(args, {
+    env: { ...home, ...env },
+    input: false,
+    noTerminal: true,
+  });
   const status = await chat.finished();
   return { code: status.code, stdout: chat.stdout.text, stderr: chat.stderr.text };
 }
@@ -55,34 +65,72 @@ Deno.test("chat --version prints the version", async () => {
   assert.match(result.stdout, /^chat \d+\.\d+\.\d+$/);
 });
 
-Deno.test("usage errors exit 2 with usage on stderr", async () => {
-  const cases: [string[], RegExp][] = [
-    [[], /Missing command/],
-    [["fly"], /Unknown command "fly"/],
-    [["serve", "--port", "99999"], /Invalid port "99999"/],
-    [["serve", "--bogus"], /Unknown option '--bogus'/],
-    [["join", "--name", "ana"], /Missing HOST/],
-    [["join", "127.0.0.1"], /Missing --name/],
-    [["join", "127.0.0.1", "--name", "ana", "--room", "a b"], /Invalid room/],
-    [["join", "127.0.0.1:x", "--name", "ana"], /Invalid port "x"/],
-    [["serve", "--send-rate", "fast"], /Invalid --send-rate "fast"/],
-    [["serve", "--rooms", "a b"], /Invalid room "a b" in --rooms/],
-    [["rooms"], /Missing list or drop/],
-    [["rooms", "drop"], /Give the one ROOM to drop/],
+Deno.test("usage errors exit 2 with one line, the help to read, and a guess at a typo", async () => {
+  const cases: [string[], RegExp, string][] = [
+    [[], /^chat: Missing command$/, "chat --help"],
+    [["fly"], /^chat: Unknown command "fly"$/, "chat --help"],
+    [["jion"], /^chat: Unknown command "jion"; did you mean join\?$/, "chat --help"],
+    [["serve", "--port", "99999"], /Invalid port "99999"/, "chat serve --help"],
+    [["serve", "--bogus"], /^chat: Unknown option --bogus$/, "chat serve --help"],
+    [["serve", "--prot", "1"], /Unknown option --prot; did you mean --port\?/, "chat serve --help"],
+    [["join", "--name", "ana"], /Missing HOST/, "chat join --help"],
+    [
+      ["join", "h", "--nmae", "ana"],
+      /Unknown option --nmae; did you mean --name\?$/,
+      "chat join --help",
+    ],
+    [["join", "h", "--name"], /^chat: --name needs a value$/, "chat join --help"],
+    [["join", "h", "--json=x"], /^chat: --json takes no value$/, "chat join --help"],
+    [["join", "127.0.0.1", "--name", "ana", "--room", "a b"], /Invalid room/, "chat join --help"],
+    [["join", "127.0.0.1:x", "--name", "ana"], /Invalid port "x"/, "chat join --help"],
+    [
+      ["join", "h:1", "-p", "2", "-n", "ana"],
+      /Two ports given: 1 in "h:1" and --port 2/,
+      "chat join --help",
+    ],
+    [
+      ["join", "http://h:7/chat", "-n", "ana"],
+      /has a path; give the server as HOST/,
+      "chat join --help",
+    ],
+    [["join", "h", "--json-in"], /--json-in goes with --json/, "chat join --help"],
+    [["serve", "--send-rate", "fast"], /Invalid --send-rate "fast"/, "chat serve --help"],
+    [["serve", "--rooms", "a b"], /Invalid room "a b" in --rooms/, "chat serve --help"],
+    [["rooms"], /Missing list or drop/, "chat rooms --help"],
+    [["rooms", "drop"], /Give the one ROOM to drop/, "chat rooms --help"],
+    [["passphrase", "-x"], /^chat: Unknown option -x$/, "chat passphrase --help"],
   ];
-  for (const [args, message] of cases) {
+  for (const [args, message, help] of cases) {
     const result = await run(args);
-    assert.equal(result.code, 2, args.join(" "));
-    assert.match(result.stderr, message, args.join(" "));
-    assert.match(result.stderr, /Usage/, args.join(" "));
-    assert.equal(result.stdout, "", args.join(" "));
+    const label = args.join(" ");
+    assert.equal(result.code, 2, label);
+    const lines = result.stderr.split("\n");
+    assert.equal(lines.length, 2, `${label}: one line and the help to read:\n${result.stderr}`);
+    assert.match(lines[0]!, message, label);
+    assert.equal(lines[1], `Run "${help}"`, label);
+    assert.equal(result.stdout, "", label);
+  }
+});
+
+Deno.test("join without --name and without a usable login name asks for --name", async () => {
+  for (const user of ["", "not a name"]) {
+    const result = await run(["join", "127.0.0.1:1"], {
+      USER: user,
+      USERNAME: "",
+      CHAT_PASSPHRASE: "x",
+    });
+    assert.equal(result.code, 2, user);
+    assert.match(result.stderr, /^chat: Missing --name NAME/, user);
   }
 });
 
 Deno.test("join without a terminal and without a passphrase source says how to give one", async () => {
-  const result = await run(["join", "127.0.0.1", "--name", "ana"]);
+  const result = await run(["join", "127.0.0.1", "--name", "ana"], { CHAT_PASSPHRASE: "" });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /set CHAT_PASSPHRASE or use --passphrase-file/);
+  assert.match(
+    result.stderr,
+    /no terminal to ask on, so set CHAT_PASSPHRASE or use --passphrase-file/,
+  );
 });
 
 Deno.test("chat passphrase prints eight words, different each time", async () => {

@@ -116,13 +116,29 @@ export class ChatProcess implements AsyncDisposable {
   }
 }
 
-/** Starts `main.ts` with `args`. */
+/** `setsid`, which starts a program with no controlling terminal, when this system has it. */
+function setsid(): string | null {
+  try {
+    new Deno.Command("setsid", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return "setsid";
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts `main.ts` with `args`. `noTerminal`: in a session of its own, with no controlling
+ * terminal, so a test run from a terminal sees what CI sees (chat asks on /dev/tty otherwise).
+ */
 export async function spawnChat(
   args: string[],
-  options: { env?: Record<string, string>; input?: boolean } = {},
+  options: { env?: Record<string, string>; input?: boolean; noTerminal?: boolean } = {},
 ): Promise<ChatProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...await chatFlags(), MAIN, ...args],
+  const detach = options.noTerminal ? setsid() : null;
+  const words = ["run", ...await chatFlags(), MAIN, ...args];
+  const child = new Deno.Command(detach ?? Deno.execPath(), {
+    args: detach ? ["-w", Deno.execPath(), ...words] : words,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.input === false ? "null" : "piped",
     stdout: "piped",
@@ -247,6 +263,10 @@ export async function joinClient(
     configHome?: string;
     /** Print JSON events (the default), or human lines. */
     json?: boolean;
+    /** Create the room if it does not exist (--create; the default), as a room's first bot must. */
+    create?: boolean;
+    /** More environment variables. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ChatClient> {
   const ownConfigHome = options.configHome
@@ -264,6 +284,7 @@ export async function joinClient(
       "--room",
       options.room ?? "lobby",
       ...(options.json ?? true) ? ["--json"] : [],
+      ...(options.create ?? true) ? ["--create"] : [],
       ...options.args ?? [],
     ],
     env: {
@@ -272,6 +293,7 @@ export async function joinClient(
       XDG_CONFIG_HOME: options.configHome ?? ownConfigHome!,
       // What the client remembers of rooms goes with who it is, never to the developer's home.
       XDG_STATE_HOME: `${options.configHome ?? ownConfigHome!}/state`,
+      ...options.env,
     },
     stdin: "piped",
     stdout: "piped",

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { generateIdentity } from "../../crypto.ts";
 import type { Message } from "../../protocol.ts";
 import { toHex } from "../../client/session.ts";
+import { EXIT } from "../../client/errors.ts";
 import { type ChatClient, joinClient, type JsonEvent } from "./harness.ts";
 import {
   FAKE_PARAMS,
@@ -101,6 +102,7 @@ Deno.test("join: a large room shows its real size, and joins and leaves in summa
     left: 3,
     joinedNames: ["cy", "dan"],
     leftNames: ["eve"],
+    v: 1,
   });
 });
 
@@ -145,7 +147,7 @@ Deno.test("join: a relay's error text never reaches stdout or stderr raw, in JSO
       retryAfterMs: 0,
     });
     await using client = await starting;
-    assert.equal((await client.finished()).code, 1);
+    assert.equal((await client.finished()).code, EXIT.refused);
     assertInert(client.stderr.text + client.stdout.text, "a refusal at join");
     assert.ok(!client.stderr.text.includes("pwned"), client.stderr.text);
     assert.match(client.stderr.text, /Cannot join room "lobby": the name "ana" is taken there/);
@@ -210,7 +212,7 @@ Deno.test("join: a relay that answers with another name or another room is refus
     await peer.send({ ...joinedFor(join), name: "boss" });
     await using client = await starting;
     // A client that believed it would be in the room as "boss", waiting for input.
-    assert.equal((await client.finished()).code, 1);
+    assert.equal((await client.finished()).code, EXIT.trust);
     assert.ok(!client.events().some((event) => event.type === "ready"), "never joined as boss");
     assert.match(client.stderr.text, /The server broke the protocol: .*as "ana" .*as "boss"/);
   }
@@ -221,7 +223,7 @@ Deno.test("join: a relay that answers with another name or another room is refus
     await peer.expect("room_query");
     await peer.send({ type: "room_info", room: "other", params: FAKE_PARAMS });
     await using client = await starting;
-    assert.equal((await client.finished()).code, 1);
+    assert.equal((await client.finished()).code, EXIT.trust);
     assert.match(client.stderr.text, /sent room_info for a room this client did not ask about/);
   }
 });
@@ -283,7 +285,7 @@ Deno.test("join: a room asking for too few iterations is refused in words, not a
   await peer.greet();
   await peer.answerQuery({ ...FAKE_PARAMS, iterations: 1_000 });
   await using client = await starting;
-  assert.equal((await client.finished()).code, 1);
+  assert.equal((await client.finished()).code, EXIT.trust);
   const text = client.stderr.text;
   assert.match(text, /Cannot join room "lobby": it asks for 1,000 PBKDF2 iterations/);
   assert.match(text, /accepts 600,000 to 20,000,000/);

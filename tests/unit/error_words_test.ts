@@ -74,3 +74,10 @@ Deno.test("FINAL_CODES holds only codes that waiting or reconnecting cannot fix"
     assert.ok(FINAL_CODES.has(code), code);
   }
 });
+
+Deno.test("errorWords() says a name held for a member who dropped frees, and when, only given a time", () => {
+  const held = errorWords("name_taken", "", { room: "lobby", name: "ana", retryAfterMs: 200_000 });
+  assert.match(held, /the name "ana" is held for a member who dropped; it is free in 4 min/);
+  const taken = errorWords("name_taken", "held; free in 4 min", { room: "lobby", name: "ana" });
+  assert.match(taken, /the name "ana" is taken there; choose another with --name$/);
+});

@@ -96,7 +96,11 @@ Deno.test("Relay keeps a room's topic sealed, sends it to everyone and to newcom
 });
 
 Deno.test("Relay counts renames and topics against the connection's send rate", async () => {
-  const relay = newRelay({ limits: { sendRate: { perSecond: 1, burst: 2 } } });
+  // A clock that stands still, so the wait is exactly one token's.
+  const relay = newRelay({
+    now: () => 1_000_000,
+    limits: { sendRate: { perSecond: 1, burst: 2 } },
+  });
   await using ana = await member(relay, "ana");
   ana.send({ type: "rename", room: "ops", name: "a1" });
   ana.send({ type: "set_topic", room: "ops", id: messageId(1), sealed: sealedBytes(10, 1) });

@@ -70,3 +70,30 @@ Deno.test("parseRoomMemory() refuses what is not a room memory, and keeps at mos
   assert.equal(parsed.seen.length, SEEN_LIMIT);
   assert.deepEqual(parsed.seen[0], ["bob", "5"]);
 });
+
+Deno.test("RoomMemoryFile keeps the resume token beside the memory, each save keeping the other", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-state-" });
+  try {
+    const file = await RoomMemoryFile.forRoom(dir, WHERE);
+    assert.equal(await file.loadResumeToken(), null);
+    const token = new Uint8Array(16).map((_, i) => i * 17);
+    await file.saveResumeToken(token);
+    const memory = { seen: [["bob", "cd".repeat(16)] as [string, string]], sessionEndedAt: 7 };
+    await file.save(memory);
+    // A new run, as after a closed terminal: both are there.
+    const again = await RoomMemoryFile.forRoom(dir, { ...WHERE, room: "Lobby" });
+    assert.deepEqual(await again.loadResumeToken(), token);
+    assert.deepEqual(await again.load(), memory);
+    await again.saveResumeToken(new Uint8Array(16).fill(9));
+    assert.deepEqual(await (await RoomMemoryFile.forRoom(dir, WHERE)).load(), memory);
+    if (Deno.build.os !== "windows") {
+      assert.equal((await Deno.stat(file.path)).mode! & 0o777, 0o600);
+    }
+    assert.throws(
+      () => parseRoomMemory('{"version":1,"seen":[],"sessionEndedAt":null,"resumeToken":"zz"}'),
+      SyntaxError,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
