@@ -30,7 +30,7 @@ export class Interactive {
     this.#editor = new LineEditor({ prompt: `${sanitizeForTerminal(session.room)}> ` });
     this.#screen = new Screen(
       (text) => Deno.stdout.writeSync(this.#encoder.encode(text)),
-      () => consoleWidth(),
+      () => consoleSize(),
       { prompt: this.#editor, dim: this.#style.dim },
     );
   }
@@ -185,10 +185,10 @@ export class Interactive {
   }
 }
 
-function consoleWidth(): number {
+function consoleSize(): { columns: number; rows: number } {
   try {
-    return Deno.consoleSize().columns;
+    return Deno.consoleSize();
   } catch {
-    return 80;
+    return { columns: 80, rows: 24 };
   }
 }
