@@ -3,6 +3,8 @@ import {
   ENTER_MODES,
   LEAVE_MODES,
   MAX_TITLE_COLUMNS,
+  RESTORE_TITLE,
+  SAVE_TITLE,
   titleSequence,
 } from "../../terminal/modes.ts";
 
@@ -21,8 +23,9 @@ Deno.test("titleSequence() keeps a title to MAX_TITLE_COLUMNS columns", () => {
   assert.ok(title.endsWith("…"));
 });
 
-Deno.test("LEAVE_MODES turns off what ENTER_MODES turned on and restores the title", () => {
+Deno.test("LEAVE_MODES turns off what ENTER_MODES turned on; RESTORE_TITLE pops what SAVE_TITLE pushed", () => {
   assert.ok(ENTER_MODES.includes("\x1b[?2004h") && LEAVE_MODES.includes("\x1b[?2004l"));
   assert.ok(ENTER_MODES.includes("\x1b[?1004h") && LEAVE_MODES.includes("\x1b[?1004l"));
-  assert.ok(ENTER_MODES.includes("\x1b[22;0t") && LEAVE_MODES.includes("\x1b[23;0t"));
+  assert.equal(SAVE_TITLE, "\x1b[22;0t");
+  assert.equal(RESTORE_TITLE, "\x1b[23;0t");
 });
