@@ -9,18 +9,13 @@ import { type BodyKind, MAX_TEXT_BYTES, textBytes } from "../protocol.ts";
 import { createStyle, type Style } from "../terminal/colors.ts";
 import { denoTerminal, type TerminalIo, type TerminalSignal } from "../terminal/io.ts";
 import { type EditorAction, LineEditor } from "../terminal/line_editor.ts";
-import {
-  ENTER_MODES,
-  LEAVE_MODES,
-  RESTORE_TITLE,
-  SAVE_TITLE,
-  titleSequence,
-} from "../terminal/modes.ts";
+import { ENTER_MODES, LEAVE_MODES } from "../terminal/modes.ts";
 import { sanitizeForTerminal } from "../terminal/sanitize.ts";
 import { Screen } from "../terminal/screen.ts";
 import { type CommandContext, completeCommand, runInput } from "./commands.ts";
 import { nameList, type OutputEvent } from "./render.ts";
 import type { ChatSession } from "./session.ts";
+import { Attention } from "./tui_attention.ts";
 import { identityCommands, viewCommands } from "./tui_commands.ts";
 import { RoomView } from "./tui_view.ts";
 
@@ -34,8 +29,7 @@ const SIGNAL_EXITS: Readonly<Record<Exclude<TerminalSignal, "SIGWINCH">, number>
   SIGTERM: 143,
   SIGHUP: 129,
 };
-/** Shortest time between two bells, so a flood of mentions cannot make the terminal ring on. */
-export const BELL_INTERVAL_MS = 2_000;
+export { BELL_INTERVAL_MS } from "./tui_attention.ts";
 
 /** What the interactive client uses of a session. */
 export type InteractiveSession = Pick<
@@ -61,33 +55,28 @@ export class Interactive {
   readonly #session: InteractiveSession;
   readonly #terminal: TerminalIo;
   readonly #style: Style;
-  readonly #bell: boolean;
-  readonly #title: boolean;
-  readonly #now: () => number;
+  readonly #attention: Attention;
   readonly #editor: LineEditor;
   readonly #screen: Screen;
   readonly #view: RoomView;
   readonly #pending: { text: string; sent: Promise<unknown> }[] = [];
   readonly #done = Promise.withResolvers<number>();
-  #running = false;
   #exitCode: number | null = null;
   #hint: string | null = null;
-  /** Whether the window has focus: null until the terminal says. */
-  #focused: boolean | null = null;
-  #unread = 0;
-  #lastBell = -Infinity;
-  /** The away reason ("" for none given) while away, null otherwise. */
-  #away: string | null = null;
-  #mentionsWhileAway = 0;
 
   constructor(session: InteractiveSession, options: InteractiveOptions) {
     this.#session = session;
     this.#terminal = options.terminal ?? denoTerminal();
     this.#style = createStyle(options.color);
-    this.#bell = options.bell ?? true;
-    this.#title = options.title ?? true;
-    this.#now = options.now ?? Date.now;
-    this.#view = new RoomView({ me: session.name, style: this.#style, now: this.#now });
+    const now = options.now ?? Date.now;
+    this.#attention = new Attention({
+      room: session.room,
+      write: (text) => this.#terminal.write(text),
+      now,
+      bell: options.bell ?? true,
+      title: options.title ?? true,
+    });
+    this.#view = new RoomView({ me: session.name, style: this.#style, now });
     this.#editor = new LineEditor({
       prompt: this.#prompt(),
       maxBytes: MAX_TEXT_BYTES,
@@ -107,7 +96,7 @@ export class Interactive {
   show(event: OutputEvent): void {
     const shown = this.#view.show(event);
     this.#screen.print(shown.lines);
-    if (shown.mention) this.#mentioned();
+    if (shown.mention) this.#attention.mentioned();
   }
 
   /**
@@ -120,8 +109,7 @@ export class Interactive {
     terminal.setRaw(true);
     const stops: (() => void)[] = [];
     try {
-      this.#running = true;
-      terminal.write(ENTER_MODES + (this.#title ? SAVE_TITLE + this.#titleText() : ""));
+      terminal.write(ENTER_MODES + this.#attention.start());
       this.#screen.print([this.#style.dim("Type to talk; /help lists commands, Ctrl-D leaves.")]);
       this.#session.ended.then((failure) => {
         if (failure) this.#done.reject(failure);
@@ -136,9 +124,8 @@ export class Interactive {
       return await this.#done.promise;
     } finally {
       for (const stop of stops) stop();
-      this.#running = false;
       this.#screen.close();
-      terminal.write(LEAVE_MODES + (this.#title ? RESTORE_TITLE : ""));
+      terminal.write(LEAVE_MODES + this.#attention.stop());
       terminal.setRaw(false);
     }
   }
@@ -154,7 +141,7 @@ export class Interactive {
       if (!FOCUS_REPORTS_ONLY.test(input)) {
         // The user is here: what was unread is read, and last key's hint has done its job.
         this.#hint = null;
-        this.#markRead();
+        this.#attention.seen();
       }
       for (const action of this.#editor.feed(input)) {
         if (this.#exitCode !== null) return;
@@ -182,9 +169,7 @@ export class Interactive {
       case "too_long":
         return this.#notice(tooLongWords(action));
       case "focus":
-        this.#focused = action.focused;
-        if (action.focused) this.#markRead();
-        return;
+        return this.#attention.focus(action.focused);
     }
   }
 
@@ -202,23 +187,21 @@ export class Interactive {
       notice: (text) => this.#notice(text),
       ...identityCommands(session, (text) => this.#notice(text)),
       away: (reason) => {
-        this.#away = reason;
+        this.#attention.setAway(reason);
+        this.#editor.prompt = this.#prompt();
         this.#send(`is away${reason ? ` (${reason})` : ""}`, "action");
         this.#notice("You are marked away; /back when you return");
-        this.#changedAway();
       },
       back: () => {
-        if (this.#away === null) return this.#notice("You are not marked away");
-        this.#away = null;
+        if (this.#attention.away === null) return this.#notice("You are not marked away");
+        const missed = this.#attention.setAway(null);
+        this.#editor.prompt = this.#prompt();
         this.#send("is back", "action");
-        const count = this.#mentionsWhileAway;
-        if (count > 0) {
+        if (missed > 0) {
           this.#notice(
-            `${count} message${count === 1 ? "" : "s"} mentioned you while you were away`,
+            `${missed} message${missed === 1 ? "" : "s"} mentioned you while you were away`,
           );
         }
-        this.#mentionsWhileAway = 0;
-        this.#changedAway();
       },
       ...viewCommands(this.#view, session.name, (text) => this.#notice(text)),
       clear: () => this.#screen.clear(),
@@ -265,41 +248,9 @@ export class Interactive {
     this.#screen.print([this.#style.dim(sanitizeForTerminal(text))]);
   }
 
-  /** A live message mentioned the user: the bell, the unread count, the away tally. */
-  #mentioned(): void {
-    if (this.#away !== null) this.#mentionsWhileAway++;
-    if (!this.#running) return;
-    if (this.#focused !== true) {
-      this.#unread++;
-      if (this.#title) this.#terminal.write(this.#titleText());
-    }
-    const now = this.#now();
-    if (this.#bell && now - this.#lastBell >= BELL_INTERVAL_MS) {
-      this.#lastBell = now;
-      this.#terminal.write("\x07");
-    }
-  }
-
-  #markRead(): void {
-    if (this.#unread === 0) return;
-    this.#unread = 0;
-    if (this.#title && this.#running) this.#terminal.write(this.#titleText());
-  }
-
-  #changedAway(): void {
-    this.#editor.prompt = this.#prompt();
-    if (this.#title && this.#running) this.#terminal.write(this.#titleText());
-  }
-
   #prompt(): string {
-    return `${sanitizeForTerminal(this.#session.room)}${this.#away === null ? "" : " (away)"}> `;
-  }
-
-  /** "(2) lobby - chat": unread mentions, the room, and whether the user is away. */
-  #titleText(): string {
-    const unread = this.#unread > 0 ? `(${this.#unread}) ` : "";
-    const away = this.#away === null ? "" : " (away)";
-    return titleSequence(`${unread}${this.#session.room}${away} - chat`);
+    const away = this.#attention.away === null ? "" : " (away)";
+    return `${sanitizeForTerminal(this.#session.room)}${away}> `;
   }
 
   /** Leaves the room with exit code `code`; the first way out taken wins. */
