@@ -203,7 +203,7 @@ export class Interactive {
           );
         }
       },
-      ...viewCommands(this.#view, session.name, (text) => this.#notice(text)),
+      ...viewCommands(this.#view, { me: session.name, notice: (text) => this.#notice(text) }),
       clear: () => this.#screen.clear(),
     };
   }

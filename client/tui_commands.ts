@@ -48,12 +48,12 @@ export function identityCommands(
   };
 }
 
-/** The commands of a `CommandContext` that change what `view` shows, answering through `notice`. */
+/** The commands of a `CommandContext` that change what `view` shows; `me` cannot be ignored. */
 export function viewCommands(
   view: RoomView,
-  me: string,
-  notice: (text: string) => void,
+  options: { me: string; notice: (text: string) => void },
 ): Pick<CommandContext, "ignore" | "unignore" | "quiet"> {
+  const { me, notice } = options;
   return {
     ignore: (name) => {
       if (name === null) {

@@ -16,9 +16,9 @@ export class TabCompletion {
   readonly #candidates: string[];
   #index: number;
 
-  private constructor(start: number, end: number, candidates: string[], step: 1 | -1) {
+  private constructor(start: number, candidates: string[], step: 1 | -1) {
     this.#start = start;
-    this.#end = end;
+    this.#end = start;
     this.#candidates = candidates;
     this.#index = step === 1 ? 0 : candidates.length - 1;
   }
@@ -27,7 +27,11 @@ export class TabCompletion {
    * Completes the word before the cursor of `buffer` with its first match. Returns the run to
    * keep for the next Tab, or null when there is nothing more to cycle through.
    */
-  static begin(buffer: LineBuffer, complete: Completer, step: 1 | -1): TabCompletion | null {
+  static begin(
+    buffer: LineBuffer,
+    options: { complete: Completer; step: 1 | -1 },
+  ): TabCompletion | null {
+    const { complete, step } = options;
     const before = buffer.text.slice(0, buffer.cursor);
     const start = before.search(/\S+$/);
     if (start < 0) return null;
@@ -35,7 +39,8 @@ export class TabCompletion {
     const candidates = complete(before.slice(start), start === 0)
       .map(dropUnshown).filter((candidate) => candidate.trim() !== "");
     if (candidates.length === 0) return null;
-    const run = new TabCompletion(start, buffer.cursor, candidates, step);
+    const run = new TabCompletion(start, candidates, step);
+    run.#end = buffer.cursor;
     run.#put(buffer);
     return candidates.length > 1 ? run : null;
   }

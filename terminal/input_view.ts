@@ -25,8 +25,9 @@ export class InputView {
   /** Grapheme index of the first visible character. */
   #scroll = 0;
 
-  /** `prompt` and the part of `text` around `cursor` that fits in `width - 1` columns. */
-  render(prompt: string, text: string, cursor: number, width: number): RenderedLine {
+  /** The prompt and the part of the text around the cursor that fit in `width - 1` columns. */
+  render(line: { prompt: string; text: string; cursor: number }, width: number): RenderedLine {
+    const { prompt, text, cursor } = line;
     if (!Number.isInteger(width) || width < 0) {
       throw new RangeError(`Terminal width must be a non-negative integer, got ${width}`);
     }

@@ -114,16 +114,22 @@ export class LineEditor {
     const mode = this.#mode;
     switch (mode.type) {
       case "edit":
-        return this.#view.render(this.#prompt, this.#buffer.text, this.#buffer.cursor, width);
+        return this.#view.render(
+          { prompt: this.#prompt, text: this.#buffer.text, cursor: this.#buffer.cursor },
+          width,
+        );
       case "search": {
         const { search } = mode;
         const label = `(${search.failed ? "failed " : ""}reverse-i-search)'${search.query}': `;
-        return this.#view.render(label, search.text, search.cursor, width);
+        return this.#view.render(
+          { prompt: label, text: search.text, cursor: search.cursor },
+          width,
+        );
       }
       case "confirm": {
         const bytes = utf8.encode(mode.line).length.toLocaleString("en");
         const question = `Send ${mode.lines} lines (${bytes} bytes) as one message? (y/n) `;
-        return this.#view.render(question, "", 0, width);
+        return this.#view.render({ prompt: question, text: "", cursor: 0 }, width);
       }
     }
   }
@@ -217,7 +223,7 @@ export class LineEditor {
       case "backtab": {
         const step = key.type === "tab" ? 1 : -1;
         if (this.#completion) this.#completion.next(buffer, step);
-        else this.#completion = TabCompletion.begin(buffer, this.#complete, step);
+        else this.#completion = TabCompletion.begin(buffer, { complete: this.#complete, step });
         break;
       }
       case "alt":
