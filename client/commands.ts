@@ -1,6 +1,8 @@
 /**
- * Slash commands of the interactive client, in one table. Pure: each command acts through a
- * `CommandContext`, so the table is tested without a terminal or a server.
+ * Slash commands of the interactive client, in one table: each entry has its name, any aliases,
+ * its usage and its help, so adding a command is adding an entry (and, if it needs something new,
+ * a method on `CommandContext`). Pure: each command acts through a `CommandContext`, so the table
+ * is tested without a terminal or a server.
  */
 import type { BodyKind } from "../protocol.ts";
 
@@ -18,6 +20,18 @@ export interface CommandContext {
   verify(name: string): void;
   /** Accepts the new key `name` signs with. */
   trust(name: string): void;
+  /** Marks the user away, telling the room, with a reason or "". */
+  away(reason: string): void;
+  /** Marks the user back. */
+  back(): void;
+  /** Hides `name`'s messages, joins and leaves on this screen; null lists who is hidden. */
+  ignore(name: string | null): void;
+  /** Shows `name` again. */
+  unignore(name: string): void;
+  /** Turns hiding joins and leaves on or off. */
+  quiet(): void;
+  /** Clears the screen and its scrollback. */
+  clear(): void;
   /** Shows a line to the user only. */
   notice(text: string): void;
 }
@@ -25,6 +39,8 @@ export interface CommandContext {
 /** One slash command. */
 export interface Command {
   readonly name: string;
+  /** Other names that run it ("/q" for "/quit"). */
+  readonly aliases?: readonly string[];
   readonly usage: string;
   readonly help: string;
   run(args: string, context: CommandContext): void;
@@ -38,9 +54,10 @@ export const COMMANDS: readonly Command[] = [
     help: "list commands",
     run(_args, context) {
       for (const command of COMMANDS) {
-        context.notice(`${command.usage.padEnd(12)} ${command.help}`);
+        const aliases = (command.aliases ?? []).map((alias) => `, /${alias}`).join("");
+        context.notice(`${(command.usage + aliases).padEnd(16)} ${command.help}`);
       }
-      context.notice(`${"//text".padEnd(12)} send text that starts with "/"`);
+      context.notice(`${"//text".padEnd(16)} send text that starts with "/"`);
     },
   },
   {
@@ -61,6 +78,55 @@ export const COMMANDS: readonly Command[] = [
         return;
       }
       context.send(args.trim(), "action");
+    },
+  },
+  {
+    name: "away",
+    usage: "/away [REASON]",
+    help: "tell the room you are away (shown as * NAME is away (REASON))",
+    run(args, context) {
+      context.away(args.trim());
+    },
+  },
+  {
+    name: "back",
+    usage: "/back",
+    help: "tell the room you are back",
+    run(_args, context) {
+      context.back();
+    },
+  },
+  {
+    name: "ignore",
+    usage: "/ignore [NAME]",
+    help: "hide NAME's messages, joins and leaves on this screen; alone, list who is hidden",
+    run(args, context) {
+      if (args.trim() === "") context.ignore(null);
+      else withName(args, "/ignore NAME", context, (name) => context.ignore(name));
+    },
+  },
+  {
+    name: "unignore",
+    usage: "/unignore NAME",
+    help: "show NAME's messages again",
+    run(args, context) {
+      withName(args, "/unignore NAME", context, (name) => context.unignore(name));
+    },
+  },
+  {
+    name: "quiet",
+    usage: "/quiet",
+    help: "hide joins and leaves, or show them again",
+    run(_args, context) {
+      context.quiet();
+    },
+  },
+  {
+    name: "clear",
+    usage: "/clear",
+    help: "clear the screen and its scrollback (Ctrl-L only paints it again)",
+    run(_args, context) {
+      context.clear();
     },
   },
   {
@@ -89,6 +155,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "quit",
+    aliases: ["exit", "q"],
     usage: "/quit",
     help: "leave the room and exit (also Ctrl-D)",
     run(_args, context) {
@@ -108,6 +175,23 @@ function withName(
   else run(name);
 }
 
+/** The command called `name` or with it as an alias, in any case. */
+export function findCommand(name: string): Command | undefined {
+  const wanted = name.toLowerCase();
+  return COMMANDS.find((command) =>
+    command.name === wanted || (command.aliases ?? []).includes(wanted)
+  );
+}
+
+/** Completions of a word starting with "/" to a command and a space ("/wh" gives "/who "). */
+export function completeCommand(word: string): string[] {
+  if (!word.startsWith("/")) return [];
+  const prefix = word.slice(1).toLowerCase();
+  return COMMANDS.flatMap((command) => [command.name, ...command.aliases ?? []])
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => `/${name} `);
+}
+
 /** A line the user typed, understood. */
 export type ParsedInput =
   | { type: "empty" }
@@ -122,7 +206,7 @@ export function parseInput(line: string): ParsedInput {
   if (line.startsWith("//")) return { type: "message", text: line.slice(1) };
   const match = line.slice(1).match(/^(\S+)\s?(.*)$/s);
   const name = (match?.[1] ?? "").toLowerCase();
-  const command = COMMANDS.find((candidate) => candidate.name === name);
+  const command = findCommand(name);
   if (!command) return { type: "unknown", name };
   return { type: "command", command, args: match?.[2] ?? "" };
 }

@@ -4,8 +4,10 @@
  * and JSON lines spell every control character as an escape, so neither carries a raw ESC, BEL
  * or C1 byte from a peer or the relay.
  */
+import { foldName } from "../protocol.ts";
 import { sanitizeForTerminal, sanitizeLines } from "../terminal/sanitize.ts";
 import type { Style } from "../terminal/colors.ts";
+import { type LogLine, visibleWidth } from "../terminal/wrap.ts";
 import type { SessionEvent } from "./events.ts";
 
 /** The event that starts every session's output: the client has joined. */
@@ -27,6 +29,9 @@ export interface ReadyEvent {
 
 /** Anything the client reports. */
 export type OutputEvent = SessionEvent | ReadyEvent;
+
+/** A message received. */
+export type MessageEvent = Extract<SessionEvent, { type: "message" }>;
 
 /** What marks a message whose sender is in doubt; nothing for trusted ones. */
 const TRUST_MARKERS: Record<string, string | undefined> = {
@@ -81,11 +86,8 @@ export function humanLines(event: OutputEvent, style: Style): string[] {
       ];
     case "message": {
       const lines = messageLines(event.ts, event.from, event.text, event.kind === "action", style);
-      const markers = [
-        TRUST_MARKERS[event.trust],
-        event.stale ? `[OLD, sent ${sentLabel(event.sentAt, event.ts)}]` : undefined,
-      ].filter((marker) => marker !== undefined).join(" ");
-      const marked = markers ? lines.map((line) => `${style.error(markers)} ${line}`) : lines;
+      const markers = messageMarkers(event, style);
+      const marked = markers ? lines.map((line) => `${markers} ${line}`) : lines;
       return event.history ? marked.map((line) => style.dim(`[history] ${line}`)) : marked;
     }
     case "key_changed": {
@@ -136,6 +138,18 @@ export function humanLines(event: OutputEvent, style: Style): string[] {
   }
 }
 
+/**
+ * What puts a message's sender or age in doubt ("[UNVERIFIED]", "[OLD, sent 13:50]"), styled as
+ * an error, or "" for a message from a trusted sender that arrived when it was written.
+ */
+export function messageMarkers(event: MessageEvent, style: Style): string {
+  const markers = [
+    TRUST_MARKERS[event.trust],
+    event.stale ? `[OLD, sent ${sentLabel(event.sentAt, event.ts)}]` : undefined,
+  ].filter((marker) => marker !== undefined).join(" ");
+  return markers ? style.error(markers) : "";
+}
+
 /** A chat line: time, coloured name, text; continuation lines are indented. */
 export function messageLines(
   ts: number,
@@ -150,6 +164,95 @@ export function messageLines(
     ? `${clock(ts)} * ${style.name(name)} ${first}`
     : `${clock(ts)} ${style.name(name)}: ${first}`;
   return [head, ...rest.map((line) => `         ${line}`)];
+}
+
+/** What the terminal shows of one chat message. */
+export interface ChatLineOptions {
+  style: Style;
+  /** Now, to tell lines from today (time only) from older ones (date and time). */
+  now: number;
+  /** The user's own name, highlighted where a message mentions it. */
+  me?: string;
+}
+
+/**
+ * A chat message as log lines for the terminal: time (with the date when not today), coloured
+ * name, text, the user's name highlighted where mentioned. Each line of a multi-line message,
+ * and each row the screen wraps it into, starts under the text, after "name: ".
+ */
+export function chatLines(
+  message: { ts: number; from: string; text: string; action: boolean },
+  options: ChatLineOptions,
+): LogLine[] {
+  const { style } = options;
+  const name = sanitizeForTerminal(message.from);
+  const time = timeLabel(message.ts, options.now);
+  const head = message.action ? `${time} * ${name} ` : `${time} ${name}: `;
+  const indent = visibleWidth(head);
+  const styledHead = message.action
+    ? `${time} * ${style.name(name)} `
+    : `${time} ${style.name(name)}: `;
+  const highlight = (line: string) =>
+    options.me === undefined ? line : markMentions(line, options.me, style.highlight);
+  return sanitizeLines(message.text).map((line, index) => ({
+    text: (index === 0 ? styledHead : " ".repeat(indent)) + highlight(line),
+    indent,
+  }));
+}
+
+/** Words that may be a name: what names are made of, @ and punctuation around them left out. */
+const NAME_WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}_.-]*/gu;
+
+/** Whether `text` mentions `name` as a word of its own, compared as the protocol compares names. */
+export function mentions(text: string, name: string): boolean {
+  return mentionSpans(text, name).length > 0;
+}
+
+/** `text` with each mention of `name` passed through `mark`. */
+function markMentions(text: string, name: string, mark: (text: string) => string): string {
+  let result = "";
+  let last = 0;
+  for (const [start, end] of mentionSpans(text, name)) {
+    result += text.slice(last, start) + mark(text.slice(start, end));
+    last = end;
+  }
+  return result + text.slice(last);
+}
+
+function mentionSpans(text: string, name: string): [number, number][] {
+  const folded = foldName(name);
+  const spans: [number, number][] = [];
+  for (const match of text.matchAll(NAME_WORD)) {
+    // "ana." and "ana-" at the end of a sentence or clause still mention ana.
+    const word = match[0].replace(/[_.-]+$/, "");
+    if (foldName(word) === folded) spans.push([match.index, match.index + word.length]);
+  }
+  return spans;
+}
+
+/** "14:03:09" today, "2026-11-02 14:03:09" on another day (local time). */
+export function timeLabel(ts: number, now: number): string {
+  return sameDay(ts, now) ? clock(ts) : `${isoDate(ts)} ${clock(ts)}`;
+}
+
+/** Whether two times fall on the same local day. */
+export function sameDay(a: number, b: number): boolean {
+  return new Date(a).toDateString() === new Date(b).toDateString();
+}
+
+/** The line the log shows where a new day starts: "── Monday 2 November 2026 ──". */
+export function dayLine(ts: number): string {
+  const date = new Date(ts);
+  const weekday = date.toLocaleDateString("en-GB", { weekday: "long" });
+  const month = date.toLocaleDateString("en-GB", { month: "long" });
+  return `── ${weekday} ${date.getDate()} ${month} ${date.getFullYear()} ──`;
+}
+
+/** "2026-11-02" in local time. */
+function isoDate(ts: number): string {
+  const date = new Date(ts);
+  return [date.getFullYear(), date.getMonth() + 1, date.getDate()]
+    .map((part) => String(part).padStart(2, "0")).join("-");
 }
 
 /** "ana, bob and 10 more": names made inert, and how many the list leaves out. */
@@ -167,9 +270,6 @@ function crowd(count: number, names: readonly string[]): string {
 
 /** When an old message was written: the time, and the date too when it is not the day it arrived. */
 function sentLabel(sentAt: number, ts: number): string {
-  const sent = new Date(sentAt);
-  if (sent.toDateString() === new Date(ts).toDateString()) return clock(sentAt).slice(0, 5);
-  const date = [sent.getFullYear(), sent.getMonth() + 1, sent.getDate()]
-    .map((part) => String(part).padStart(2, "0")).join("-");
-  return `${date} ${clock(sentAt).slice(0, 5)}`;
+  if (sameDay(sentAt, ts)) return clock(sentAt).slice(0, 5);
+  return `${isoDate(sentAt)} ${clock(sentAt).slice(0, 5)}`;
 }

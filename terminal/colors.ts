@@ -38,6 +38,8 @@ export interface Style {
   bold(text: string): string;
   /** Text in red, for errors. */
   error(text: string): string;
+  /** Text in reverse video, for the user's own name where a message mentions it. */
+  highlight(text: string): string;
 }
 
 /** The palette colour for `name`; names differing only in case or width form share a colour. */
@@ -50,15 +52,17 @@ export function nameColor(name: string): number {
 export function createStyle(enabled: boolean): Style {
   if (!enabled) {
     const identity = (text: string): string => text;
-    return { name: identity, dim: identity, bold: identity, error: identity };
+    return { name: identity, dim: identity, bold: identity, error: identity, highlight: identity };
   }
-  // Each style resets only its own attribute (39 = default foreground, 22 = normal intensity), so a
-  // coloured name inside dim or bold text does not end the dimming or boldness around it.
+  // Each style resets only its own attribute (39 = default foreground, 22 = normal intensity, 27 =
+  // not reversed), so a coloured name inside dim or bold text does not end the dimming or boldness
+  // around it.
   return {
     name: (name) => `\x1b[38;5;${nameColor(name)}m${name}\x1b[39m`,
     dim: (text) => `\x1b[2m${text}\x1b[22m`,
     bold: (text) => `\x1b[1m${text}\x1b[22m`,
     error: (text) => `\x1b[31m${text}\x1b[39m`,
+    highlight: (text) => `\x1b[7m${text}\x1b[27m`,
   };
 }
 

@@ -1,73 +1,109 @@
 /**
  * The input line of the chat: a pure editing state machine for a raw-mode terminal. It takes
- * decoded stdin text, keeps the buffer, cursor and history, and says what the visible line should
- * look like for a given width. It never writes to the terminal and never calls Deno: the caller
- * reads stdin, feeds it here, and writes `render()`'s result, so all of it is testable in memory.
+ * decoded stdin text, maps keys to edits of its `LineBuffer`, keeps the history, and says what
+ * the visible line should look like for a given width. It never writes to the terminal and never
+ * calls Deno: the caller reads stdin, feeds it here, and writes `render()`'s result, so all of it
+ * is testable in memory.
  *
- * The buffer is edited in grapheme clusters, so an emoji or a letter with its combining mark moves
- * and deletes as one character. The cursor is kept as a UTF-16 offset on a cluster boundary.
+ * Keys follow readline's emacs mode. A paste keeps its line breaks (shown as "↵") and goes out
+ * with the rest of the line as one message when Enter is pressed; a line of more than
+ * `confirmLines` lines goes only after a yes, and one over `maxBytes` not at all.
  */
+import { type Completer, TabCompletion } from "./completion.ts";
+import { HistorySearch } from "./history_search.ts";
+import { InputView, type RenderedLine } from "./input_view.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
+import { LineBuffer } from "./line_buffer.ts";
 import { dropUnshown } from "./sanitize.ts";
-import { displayWidth, graphemes, graphemeWidth } from "./width.ts";
+
+export type { RenderedLine } from "./input_view.ts";
 
 /** History entries kept; older ones are forgotten. */
 export const MAX_HISTORY = 100;
+/** Lines a message may have before Enter asks whether to send it (irssi asks above 5 too). */
+export const CONFIRM_LINES = 5;
 
 /** What the caller should do after input: the editor has no other way to reach it. */
 export type EditorAction =
-  /** Enter was pressed; the buffer is now empty. */
+  /** Enter was pressed (and, for a long paste, confirmed); the buffer is now empty. */
   | { type: "submit"; line: string }
   /** Ctrl-D on an empty line. */
   | { type: "eof" }
-  /** Ctrl-C; the buffer is left as it was, for the caller to clear or keep. */
-  | { type: "interrupt" }
+  /**
+   * Ctrl-C. With text on the line it clears it (`cleared`: Ctrl-Y brings it back); on an empty
+   * line it arms, and a second Ctrl-C in a row asks to `leave`.
+   */
+  | { type: "interrupt"; leave: boolean; cleared: boolean }
   /** Ctrl-L: clear the screen and draw everything again. */
-  | { type: "redraw" };
-
-/** The prompt and the visible part of the buffer, with where the cursor goes (0-based). */
-export interface RenderedLine {
-  text: string;
-  cursorColumn: number;
-}
+  | { type: "redraw" }
+  /**
+   * A line (or, with `paste`, a paste) over `limit` bytes was refused and the buffer keeps what
+   * it had. `bytes` is null for a paste too long to even hold.
+   */
+  | { type: "too_long"; bytes: number | null; limit: number; paste: boolean }
+  /** The terminal reported that its window gained or lost focus. */
+  | { type: "focus"; focused: boolean };
 
 /** Options for a new line editor. */
 export interface LineEditorOptions {
   /** Plain text shown before the input, such as "> ". */
   prompt: string;
+  /** Longest line, in UTF-8 bytes, that Enter submits and a paste may make. */
+  maxBytes?: number;
+  /** Lines a submitted line may have before it needs a yes; `CONFIRM_LINES` when not given. */
+  confirmLines?: number;
+  /** What Tab puts in for the word before the cursor; nothing when not given. */
+  complete?: Completer;
 }
 
-/** Columns kept for the buffer on a narrow terminal: one wide character and the cursor. */
-const MIN_INPUT_COLUMNS = 2;
+type Mode =
+  | { type: "edit" }
+  | { type: "search"; search: HistorySearch }
+  | { type: "confirm"; line: string; lines: number };
+
+const utf8 = new TextEncoder();
 
 /** A single-line editor with emacs-style keys, history and horizontal scrolling. */
 export class LineEditor {
-  readonly #prompt: string;
+  #prompt: string;
+  readonly #maxBytes: number;
+  readonly #confirmLines: number;
+  readonly #complete: Completer;
   readonly #keys = new KeyDecoder();
-  #text = "";
-  #cursor = 0;
+  readonly #buffer = new LineBuffer();
+  readonly #view = new InputView();
+  #mode: Mode = { type: "edit" };
   #history: string[] = [];
   /** Which history entry is shown; `#history.length` means the line being written. */
   #historyIndex = 0;
   /** The line being written, kept while walking through history. */
   #draft = "";
-  /** Grapheme index of the first visible character, kept so the view does not jump. */
-  #scroll = 0;
+  /** Whether the last key was a Ctrl-C, so another one on an empty line leaves. */
+  #interrupted = false;
+  #completion: TabCompletion | null = null;
 
   constructor(options: LineEditorOptions) {
     this.#prompt = options.prompt;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#confirmLines = options.confirmLines ?? CONFIRM_LINES;
+    this.#complete = options.complete ?? (() => []);
   }
 
   /** The current contents of the buffer. */
   get line(): string {
-    return this.#text;
+    return this.#buffer.text;
+  }
+
+  /** Changes the prompt, e.g. to show that the user is away. */
+  set prompt(prompt: string) {
+    this.#prompt = prompt;
   }
 
   /** Applies raw-mode input (any number of keys, or part of one) and returns what to do. */
   feed(input: string): EditorAction[] {
     const actions: EditorAction[] = [];
     for (const key of this.#keys.feed(input)) {
-      const action = this.#apply(key);
+      const action = this.#key(key);
       if (action !== undefined) actions.push(action);
     }
     return actions;
@@ -75,90 +111,160 @@ export class LineEditor {
 
   /** The line to draw on a terminal `width` columns wide: at most `width - 1` columns. */
   render(width: number): RenderedLine {
-    if (!Number.isInteger(width) || width < 0) {
-      throw new RangeError(`Terminal width must be a non-negative integer, got ${width}`);
+    const mode = this.#mode;
+    switch (mode.type) {
+      case "edit":
+        return this.#view.render(
+          { prompt: this.#prompt, text: this.#buffer.text, cursor: this.#buffer.cursor },
+          width,
+        );
+      case "search": {
+        const { search } = mode;
+        const label = `(${search.failed ? "failed " : ""}reverse-i-search)'${search.query}': `;
+        return this.#view.render(
+          { prompt: label, text: search.text, cursor: search.cursor },
+          width,
+        );
+      }
+      case "confirm": {
+        const bytes = utf8.encode(mode.line).length.toLocaleString("en");
+        const question = `Send ${mode.lines} lines (${bytes} bytes) as one message? (y/n) `;
+        return this.#view.render({ prompt: question, text: "", cursor: 0 }, width);
+      }
     }
-    // The last column stays free: writing into it makes many terminals wrap or scroll.
-    const limit = Math.max(0, width - 1);
-    const prompt = fitToWidth(this.#prompt, Math.max(0, limit - MIN_INPUT_COLUMNS));
-    const promptWidth = displayWidth(prompt);
-    const available = limit - promptWidth;
+  }
 
-    const cells = graphemes(this.#text);
-    const offsets = [0];
-    for (const cell of cells) offsets.push((offsets.at(-1) ?? 0) + graphemeWidth(cell));
-    const columnOf = (index: number): number => offsets[index] ?? 0;
-    const cursorIndex = graphemes(this.#text.slice(0, this.#cursor)).length;
+  #key(key: Key): EditorAction | undefined {
+    if (key.type === "focus-in" || key.type === "focus-out") {
+      return { type: "focus", focused: key.type === "focus-in" };
+    }
+    const interrupted = this.#interrupted;
+    this.#interrupted = false;
+    if (key.type !== "tab" && key.type !== "backtab") this.#completion = null;
+    if (!isKill(key)) this.#buffer.endKill();
+    const mode = this.#mode;
+    if (mode.type === "confirm") {
+      // Only a yes sends; any other key goes back to editing the line as it was.
+      this.#mode = { type: "edit" };
+      if (key.type === "text" && /^y/i.test(key.text)) return this.#submitNow(mode.line);
+      return undefined;
+    }
+    if (mode.type === "search" && !this.#searchKey(mode.search, key)) return undefined;
+    if (key.type === "ctrl" && key.letter === "c") return this.#interrupt(interrupted);
+    return this.#apply(key);
+  }
 
-    let start = Math.min(this.#scroll, cursorIndex);
-    while (columnOf(cursorIndex) - columnOf(start) > available) start++;
-    // Scroll back while the rest of the line still fits, so no columns are wasted after deletes.
-    while (start > 0 && columnOf(cells.length) - columnOf(start - 1) <= available) start--;
-    this.#scroll = start;
+  /** A key during Ctrl-R: true when it ends the search and should act on the match as well. */
+  #searchKey(search: HistorySearch, key: Key): boolean {
+    if (key.type === "text") search.type(dropUnshown(key.text));
+    else if (key.type === "backspace") search.backspace();
+    else if (key.type === "ctrl" && key.letter === "r") search.older();
+    else {
+      this.#mode = { type: "edit" };
+      if (key.type === "ctrl" && (key.letter === "g" || key.letter === "c")) return false;
+      this.#buffer.set(search.text, search.cursor);
+      return true;
+    }
+    return false;
+  }
 
-    let end = start;
-    while (end < cells.length && columnOf(end + 1) - columnOf(start) <= available) end++;
-    return {
-      text: prompt + cells.slice(start, end).join(""),
-      cursorColumn: promptWidth + columnOf(cursorIndex) - columnOf(start),
-    };
+  #interrupt(interrupted: boolean): EditorAction {
+    this.#interrupted = true;
+    if (this.#buffer.text === "") return { type: "interrupt", leave: interrupted, cleared: false };
+    // Into the kill ring, so a Ctrl-C pressed by mistake costs nothing: Ctrl-Y brings it back.
+    this.#buffer.kill(0, this.#buffer.text.length);
+    this.#buffer.endKill();
+    this.#historyIndex = this.#history.length;
+    return { type: "interrupt", leave: false, cleared: true };
   }
 
   #apply(key: Key): EditorAction | undefined {
+    const buffer = this.#buffer;
     switch (key.type) {
       case "text":
-        this.#insert(key.text);
-        return undefined;
+        buffer.insert(dropUnshown(key.text));
+        break;
+      case "paste":
+        return this.#paste(key.text, key.complete);
       case "enter":
         return this.#submit();
       case "backspace":
-        this.#deleteRange(this.#previousBoundary(), this.#cursor);
-        return undefined;
+        buffer.delete(buffer.previousBoundary(), buffer.cursor);
+        break;
       case "delete":
-        this.#deleteRange(this.#cursor, this.#nextBoundary());
-        return undefined;
+        buffer.delete(buffer.cursor, buffer.nextBoundary());
+        break;
       case "left":
-        this.#cursor = this.#previousBoundary();
-        return undefined;
+        buffer.moveTo(buffer.previousBoundary());
+        break;
       case "right":
-        this.#cursor = this.#nextBoundary();
-        return undefined;
+        buffer.moveTo(buffer.nextBoundary());
+        break;
+      case "word-left":
+        buffer.moveTo(buffer.previousWordStart("alnum"));
+        break;
+      case "word-right":
+        buffer.moveTo(buffer.nextWordEnd("alnum"));
+        break;
+      case "word-delete":
+        buffer.kill(buffer.cursor, buffer.nextWordEnd("alnum"));
+        break;
       case "home":
-        this.#cursor = 0;
-        return undefined;
+        buffer.moveTo(0);
+        break;
       case "end":
-        this.#cursor = this.#text.length;
-        return undefined;
+        buffer.moveTo(buffer.text.length);
+        break;
       case "up":
-        this.#walkHistory(-1);
-        return undefined;
       case "down":
-        this.#walkHistory(1);
-        return undefined;
+        this.#walkHistory(key.type === "up" ? -1 : 1);
+        break;
       case "tab":
-        return undefined;
+      case "backtab": {
+        const step = key.type === "tab" ? 1 : -1;
+        if (this.#completion) this.#completion.next(buffer, step);
+        else this.#completion = TabCompletion.begin(buffer, { complete: this.#complete, step });
+        break;
+      }
+      case "alt":
+        return this.#alt(key.key);
       case "ctrl":
         return this.#control(key.letter);
+    }
+    return undefined;
+  }
+
+  #alt(key: string): EditorAction | undefined {
+    switch (key.toLowerCase()) {
+      case "b":
+        return this.#apply({ type: "word-left" });
+      case "f":
+        return this.#apply({ type: "word-right" });
+      case "d":
+        return this.#apply({ type: "word-delete" });
+      case "backspace":
+        this.#buffer.kill(this.#buffer.previousWordStart("alnum"), this.#buffer.cursor);
+        return undefined;
+      default:
+        return undefined;
     }
   }
 
   #control(letter: string): EditorAction | undefined {
+    const buffer = this.#buffer;
     switch (letter) {
       case "a":
         return this.#apply({ type: "home" });
       case "b":
         return this.#apply({ type: "left" });
-      case "c":
-        return { type: "interrupt" };
       case "d":
-        if (this.#text === "") return { type: "eof" };
-        return this.#apply({ type: "delete" });
+        return buffer.text === "" ? { type: "eof" } : this.#apply({ type: "delete" });
       case "e":
         return this.#apply({ type: "end" });
       case "f":
         return this.#apply({ type: "right" });
       case "k":
-        this.#deleteRange(this.#cursor, this.#text.length);
+        buffer.kill(buffer.cursor, buffer.text.length);
         return undefined;
       case "l":
         return { type: "redraw" };
@@ -166,103 +272,76 @@ export class LineEditor {
         return this.#apply({ type: "down" });
       case "p":
         return this.#apply({ type: "up" });
+      case "r":
+        this.#mode = { type: "search", search: new HistorySearch(this.#history, buffer.text) };
+        return undefined;
       case "u":
-        this.#deleteRange(0, this.#cursor);
+        buffer.kill(0, buffer.cursor);
         return undefined;
       case "w":
-        this.#deleteRange(this.#previousWordStart(), this.#cursor);
+        buffer.kill(buffer.previousWordStart("spaced"), buffer.cursor);
+        return undefined;
+      case "y":
+        buffer.yank();
         return undefined;
       default:
         return undefined;
     }
   }
 
-  #insert(text: string): void {
+  /** Inserts a paste whole, line breaks kept, unless the line would grow past the limit. */
+  #paste(text: string, complete: boolean): EditorAction | undefined {
+    if (!complete) return { type: "too_long", bytes: null, limit: this.#maxBytes, paste: true };
     // Only characters the terminal shows as themselves: a pasted bidi override or stray control
     // would garble our own line and make the cursor arithmetic wrong. Joiners and selectors are
-    // judged by their neighbours within what arrived (a pasted or composed emoji comes whole).
-    const clean = dropUnshown(text);
-    if (clean === "") return;
-    this.#setText(
-      this.#text.slice(0, this.#cursor) + clean + this.#text.slice(this.#cursor),
-      this.#cursor + clean.length,
-    );
+    // judged by their neighbours within what arrived (a pasted emoji comes whole). Trailing line
+    // breaks are dropped, so a copied line does not end in an empty one.
+    const clean = text.split("\n").map(dropUnshown).join("\n").replace(/\n+$/, "");
+    const bytes = utf8.encode(this.#buffer.text).length + utf8.encode(clean).length;
+    if (bytes > this.#maxBytes) {
+      return { type: "too_long", bytes, limit: this.#maxBytes, paste: true };
+    }
+    this.#buffer.insert(clean);
+    return undefined;
   }
 
-  #submit(): EditorAction {
-    const line = this.#text;
+  #submit(): EditorAction | undefined {
+    const line = this.#buffer.text;
+    const bytes = utf8.encode(line).length;
+    if (bytes > this.#maxBytes) {
+      return { type: "too_long", bytes, limit: this.#maxBytes, paste: false };
+    }
+    const lines = line.split("\n").length;
+    if (lines > this.#confirmLines) {
+      this.#mode = { type: "confirm", line, lines };
+      return undefined;
+    }
+    return this.#submitNow(line);
+  }
+
+  #submitNow(line: string): EditorAction {
     if (line !== "" && this.#history.at(-1) !== line) {
       this.#history.push(line);
       if (this.#history.length > MAX_HISTORY) this.#history.shift();
     }
     this.#historyIndex = this.#history.length;
     this.#draft = "";
-    this.#setText("", 0);
+    this.#buffer.set("");
     return { type: "submit", line };
   }
 
   #walkHistory(step: -1 | 1): void {
     const target = this.#historyIndex + step;
     if (target < 0 || target > this.#history.length) return;
-    if (this.#historyIndex === this.#history.length) this.#draft = this.#text;
+    if (this.#historyIndex === this.#history.length) this.#draft = this.#buffer.text;
     this.#historyIndex = target;
-    const text = this.#history[target] ?? this.#draft;
-    this.#setText(text, text.length);
-  }
-
-  #deleteRange(from: number, to: number): void {
-    if (from >= to) return;
-    this.#setText(this.#text.slice(0, from) + this.#text.slice(to), from);
-  }
-
-  /** Replaces the buffer, moving the cursor forward onto a cluster boundary if it is inside one. */
-  #setText(text: string, cursor: number): void {
-    this.#text = text;
-    this.#cursor = this.#boundaries().find((boundary) => boundary >= cursor) ?? text.length;
-  }
-
-  /** Offsets where grapheme clusters start, plus the end of the buffer. */
-  #boundaries(): number[] {
-    const boundaries: number[] = [];
-    let offset = 0;
-    for (const cell of graphemes(this.#text)) {
-      boundaries.push(offset);
-      offset += cell.length;
-    }
-    boundaries.push(offset);
-    return boundaries;
-  }
-
-  #previousBoundary(): number {
-    return this.#boundaries().findLast((boundary) => boundary < this.#cursor) ?? 0;
-  }
-
-  #nextBoundary(): number {
-    return this.#boundaries().find((boundary) => boundary > this.#cursor) ?? this.#text.length;
-  }
-
-  /** Where Ctrl-W deletes back to: over spaces, then over the word before them, as in a shell. */
-  #previousWordStart(): number {
-    const before = graphemes(this.#text.slice(0, this.#cursor));
-    let index = before.length;
-    while (index > 0 && isSpace(before[index - 1])) index--;
-    while (index > 0 && !isSpace(before[index - 1])) index--;
-    return before.slice(0, index).join("").length;
+    this.#buffer.set(this.#history[target] ?? this.#draft);
   }
 }
 
-function isSpace(cell: string | undefined): boolean {
-  return cell !== undefined && /^\s+$/u.test(cell);
-}
-
-/** The longest prefix of `text`, in whole clusters, that fits in `columns`. */
-function fitToWidth(text: string, columns: number): string {
-  let fitted = "";
-  let used = 0;
-  for (const cell of graphemes(text)) {
-    used += graphemeWidth(cell);
-    if (used > columns) break;
-    fitted += cell;
-  }
-  return fitted;
+/** Kill keys, which add to the same kill-ring entry when pressed in a row. */
+function isKill(key: Key): boolean {
+  if (key.type === "word-delete") return true;
+  if (key.type === "alt") return ["d", "backspace"].includes(key.key.toLowerCase());
+  return key.type === "ctrl" && ["k", "u", "w"].includes(key.letter);
 }

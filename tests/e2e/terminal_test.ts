@@ -3,44 +3,9 @@
  * capture-pane reads the screen as a person would see it.
  */
 import assert from "node:assert/strict";
-import { chatFlags, joinClient, startServer } from "./harness.ts";
+import { joinClient, startServer } from "./harness.ts";
 import { FakeRelay } from "./fake_relay.ts";
-import { Tmux, tmuxMissing } from "./tmux.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-async function startInteractive(
-  tmux: Tmux,
-  port: number,
-  name: string,
-  configHome: string,
-  passphrase?: string,
-): Promise<void> {
-  const command = [
-    Deno.execPath(),
-    "run",
-    ...await chatFlags(),
-    MAIN,
-    "join",
-    `127.0.0.1:${port}`,
-    "--name",
-    name,
-  ]
-    .map((word) => `'${word}'`).join(" ");
-  await tmux.run(
-    "new-session",
-    "-d",
-    "-s",
-    "chat",
-    "-x",
-    "100",
-    "-y",
-    "30",
-    `env NO_COLOR=1 XDG_CONFIG_HOME='${configHome}' XDG_STATE_HOME='${configHome}/state' ${
-      passphrase ? `CHAT_PASSPHRASE='${passphrase}' ` : ""
-    }${command}`,
-  );
-}
+import { startInteractive, Tmux, tmuxMissing } from "./tmux.ts";
 
 Deno.test("join (terminal): the passphrase is hidden, typing survives incoming messages, escapes are inert", async () => {
   if (tmuxMissing()) return;
@@ -51,7 +16,7 @@ Deno.test("join (terminal): the passphrase is hidden, typing survives incoming m
   await using _cleanup = {
     [Symbol.asyncDispose]: () => Deno.remove(configHome, { recursive: true }),
   };
-  await startInteractive(tmux, server.port, "ana", configHome);
+  await startInteractive(tmux, { port: server.port, name: "ana", configHome });
   await tmux.waitForScreen((screen) => screen.includes("choose a passphrase"));
   await tmux.run("send-keys", "-t", "chat", passphrase, "Enter");
   await tmux.waitForScreen((screen) => screen.includes("Type it again"));
@@ -107,7 +72,12 @@ Deno.test("join (terminal): a relay's words cannot retitle the window, clear the
   await using _cleanup = {
     [Symbol.asyncDispose]: () => Deno.remove(configHome, { recursive: true }),
   };
-  await startInteractive(tmux, relay.port, "ana", configHome, "plum-orbit-canvas-lantern");
+  await startInteractive(tmux, {
+    port: relay.port,
+    name: "ana",
+    configHome,
+    passphrase: "plum-orbit-canvas-lantern",
+  });
   const peer = await relay.accept();
   await peer.admit();
   await peer.caughtUp("lobby");

@@ -35,6 +35,7 @@ Deno.test("createStyle() is the identity when disabled", () => {
     assert.equal(style.dim(text), text);
     assert.equal(style.bold(text), text);
     assert.equal(style.error(text), text);
+    assert.equal(style.highlight(text), text);
   }
 });
 
@@ -44,4 +45,5 @@ Deno.test("createStyle() wraps text in SGR codes when enabled", () => {
   assert.equal(style.dim("12:00"), "\x1b[2m12:00\x1b[22m");
   assert.equal(style.bold("ops"), "\x1b[1mops\x1b[22m");
   assert.equal(style.error("oops"), "\x1b[31moops\x1b[39m");
+  assert.equal(style.highlight("ana"), "\x1b[7mana\x1b[27m");
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type EditorAction, LineEditor, MAX_HISTORY } from "../../terminal/line_editor.ts";
+import {
+  CONFIRM_LINES,
+  type EditorAction,
+  LineEditor,
+  MAX_HISTORY,
+} from "../../terminal/line_editor.ts";
+import { MAX_PASTE_CHARS } from "../../terminal/keys.ts";
 import { displayWidth } from "../../terminal/width.ts";
 
 const LEFT = "\x1b[D";
@@ -106,11 +112,37 @@ Deno.test("LineEditor.feed() reports eof only for Ctrl-D on an empty line", () =
   assert.deepEqual(line.feed("\x04"), [{ type: "eof" }]);
 });
 
-Deno.test("LineEditor.feed() reports Ctrl-C and Ctrl-L", () => {
+Deno.test("LineEditor.feed() reports Ctrl-L", () => {
   const line = editor();
-  const actions: EditorAction[] = line.feed("ab\x03\x0c");
-  assert.deepEqual(actions, [{ type: "interrupt" }, { type: "redraw" }]);
+  assert.deepEqual(line.feed("ab\x0c"), [{ type: "redraw" }]);
   assert.equal(line.line, "ab");
+});
+
+Deno.test("LineEditor.feed() clears the line on the first Ctrl-C and leaves on a second", () => {
+  const line = editor();
+  const actions: EditorAction[] = line.feed("a draft\x03");
+  assert.deepEqual(actions, [{ type: "interrupt", leave: false, cleared: true }]);
+  assert.equal(line.line, "");
+  assert.deepEqual(line.feed("\x03"), [{ type: "interrupt", leave: true, cleared: false }]);
+});
+
+Deno.test("LineEditor.feed() asks for a second Ctrl-C in a row on an empty line", () => {
+  const line = editor();
+  assert.deepEqual(line.feed("\x03"), [{ type: "interrupt", leave: false, cleared: false }]);
+  // Any other key in between disarms it.
+  assert.deepEqual(line.feed(LEFT + "\x03"), [{ type: "interrupt", leave: false, cleared: false }]);
+  assert.deepEqual(line.feed("\x03"), [{ type: "interrupt", leave: true, cleared: false }]);
+  // Typing after a Ctrl-C disarms too: the next one clears what was typed.
+  line.feed("x");
+  assert.deepEqual(line.feed("\x03"), [{ type: "interrupt", leave: false, cleared: true }]);
+});
+
+Deno.test("LineEditor.feed() brings back a line cleared by Ctrl-C with Ctrl-Y", () => {
+  const line = editor();
+  line.feed("half a thought" + LEFT.repeat(3) + "\x03");
+  assert.equal(line.line, "");
+  line.feed("\x19");
+  assert.equal(withCursor(line), "half a thought|");
 });
 
 Deno.test("LineEditor.feed() kills to the start with Ctrl-U", () => {
@@ -170,7 +202,7 @@ Deno.test("LineEditor.feed() handles an escape sequence split at every offset", 
   const input = "abc" + LEFT + LEFT + "X" + DELETE + "\x1bOF" + "\x1b[1;5D" + "\x1bx" + "!";
   const whole = editor();
   whole.feed(input);
-  assert.equal(whole.line, "aXc!");
+  assert.equal(whole.line, "!aXc");
   for (let cut = 0; cut <= input.length; cut++) {
     const line = editor();
     line.feed(input.slice(0, cut));
@@ -199,12 +231,48 @@ Deno.test("LineEditor.feed() ignores other control characters", () => {
   assert.equal(line.line, "ab");
 });
 
-Deno.test("LineEditor.feed() inserts pasted multi-line text as one line", () => {
+Deno.test("LineEditor.feed() keeps a pasted text's line breaks and sends it as one line", () => {
   const line = editor();
-  const actions = line.feed("> \x1b[200~line one\r\nline two\nline three\x1b[201~");
-  assert.deepEqual(actions, []);
-  assert.equal(line.line, "> line one line two line three");
-  assert.deepEqual(line.feed("\r"), [{ type: "submit", line: "> line one line two line three" }]);
+  const actions = line.feed("> \x1b[200~line one\r\nline two\nline three\r\n\x1b[201~");
+  assert.deepEqual(actions, [], "a paste is not sent before Enter");
+  assert.equal(line.line, "> line one\nline two\nline three");
+  assert.equal(line.render(80).text, "> > line one↵line two↵line three");
+  assert.deepEqual(line.feed("\r"), [
+    { type: "submit", line: "> line one\nline two\nline three" },
+  ]);
+});
+
+Deno.test("LineEditor.feed() asks before sending more than CONFIRM_LINES lines", () => {
+  const line = editor();
+  const paste = Array.from({ length: CONFIRM_LINES + 1 }, (_, i) => `line ${i}`).join("\n");
+  line.feed(`\x1b[200~${paste}\x1b[201~`);
+  assert.deepEqual(line.feed("\r"), [], "asked first");
+  assert.match(line.render(80).text, /^Send 6 lines \(41 bytes\) as one message\? \(y\/n\) $/);
+  assert.deepEqual(line.feed("n"), []);
+  assert.equal(line.line, paste, "no keeps the line to edit");
+  assert.equal(line.render(80).text.startsWith("> "), true);
+  line.feed("\r");
+  assert.deepEqual(line.feed("y"), [{ type: "submit", line: paste }]);
+  assert.equal(line.line, "");
+  const short = Array.from({ length: CONFIRM_LINES }, (_, i) => `line ${i}`).join("\n");
+  line.feed(`\x1b[200~${short}\x1b[201~`);
+  assert.deepEqual(line.feed("\r"), [{ type: "submit", line: short }], "a few lines go at once");
+});
+
+Deno.test("LineEditor.feed() refuses a paste or a line over maxBytes and keeps the line", () => {
+  const line = new LineEditor({ prompt: "> ", maxBytes: 10 });
+  line.feed("abc");
+  assert.deepEqual(line.feed("\x1b[200~12345678\x1b[201~"), [
+    { type: "too_long", bytes: 11, limit: 10, paste: true },
+  ]);
+  assert.equal(line.line, "abc");
+  line.feed("\x1b[200~1234567\x1b[201~");
+  assert.equal(line.line, "abc1234567");
+  line.feed("é");
+  assert.deepEqual(line.feed("\r"), [{ type: "too_long", bytes: 12, limit: 10, paste: false }]);
+  assert.equal(line.line, "abc1234567é");
+  const huge = `\x1b[200~${"x".repeat(MAX_PASTE_CHARS + 1)}\x1b[201~`;
+  assert.deepEqual(line.feed(huge), [{ type: "too_long", bytes: null, limit: 10, paste: true }]);
 });
 
 Deno.test("LineEditor.feed() keeps bidi controls out of the buffer", () => {
@@ -261,11 +329,11 @@ Deno.test("LineEditor.render() scrolls to keep the cursor visible within width-1
   }
 });
 
-Deno.test("LineEditor.render() shows the text at the cursor when scrolled", () => {
+Deno.test("LineEditor.render() shows the text at the cursor when scrolled, marked with <", () => {
   const line = editor("> ");
   line.feed("abcdefghijklmnopqrstuvwxyz");
-  // 10 columns: 9 usable, 2 for the prompt, 7 for text with the cursor at the end.
-  assert.deepEqual(line.render(10), { text: "> tuvwxyz", cursorColumn: 9 });
+  // 10 columns: 9 usable, 2 for the prompt, 1 for "<", 6 for text with the cursor at the end.
+  assert.deepEqual(line.render(10), { text: "> <uvwxyz", cursorColumn: 9 });
   line.feed(HOME);
   assert.deepEqual(line.render(10), { text: "> abcdefg", cursorColumn: 2 });
   line.feed(END + "\x7f".repeat(23));
@@ -275,9 +343,10 @@ Deno.test("LineEditor.render() shows the text at the cursor when scrolled", () =
 Deno.test("LineEditor.render() never splits a wide character at the edge", () => {
   const line = editor("> ");
   line.feed("日本語中文");
-  // 8 columns: 7 usable, 5 for text; "語中文" needs 6, so "語" is left out whole.
-  assert.deepEqual(line.render(8), { text: "> 中文", cursorColumn: 6 });
-  assert.deepEqual(line.render(9), { text: "> 語中文", cursorColumn: 8 });
+  // 8 columns: 7 usable, 5 for text; with "<", "中文" needs 5 and "語中文" 7, so "語" is left out.
+  assert.deepEqual(line.render(8), { text: "> <中文", cursorColumn: 7 });
+  assert.deepEqual(line.render(9), { text: "> <中文", cursorColumn: 7 });
+  assert.deepEqual(line.render(10), { text: "> <語中文", cursorColumn: 9 });
   line.feed(HOME);
   assert.deepEqual(line.render(8), { text: "> 日本", cursorColumn: 2 });
 });
@@ -302,4 +371,116 @@ Deno.test("LineEditor.feed() keeps pasted emoji joiners and selectors but drops 
   const line = editor();
   line.feed("\x1b[200~\u2764\ufe0f \u{1F469}\u200d\u{1F4BB} a\u200bb\u2060c\x1b[201~");
   assert.equal(line.line, "\u2764\ufe0f \u{1F469}\u200d\u{1F4BB} abc");
+});
+
+Deno.test("LineEditor.feed() moves by words with Alt-B/F and Ctrl-Left/Right", () => {
+  const line = editor();
+  line.feed("say, hello wörld 日本");
+  line.feed("\x1bb");
+  assert.equal(withCursor(line), "say, hello wörld |日本");
+  line.feed("\x1b[1;5D");
+  assert.equal(withCursor(line), "say, hello |wörld 日本");
+  line.feed("\x1bB\x1bb");
+  assert.equal(withCursor(line), "|say, hello wörld 日本");
+  line.feed("\x1bf");
+  assert.equal(withCursor(line), "say|, hello wörld 日本");
+  line.feed("\x1b[1;5C");
+  assert.equal(withCursor(line), "say, hello| wörld 日本");
+  line.feed("\x1bOc\x1b[1;3C\x1bf");
+  assert.equal(withCursor(line), "say, hello wörld 日本|");
+});
+
+Deno.test("LineEditor.feed() deletes the word before the cursor with Alt-Backspace", () => {
+  const line = editor();
+  line.feed("see http://x.org/a-b  \x1b\x7f");
+  assert.equal(withCursor(line), "see http://x.org/a-|");
+  line.feed("\x1b\x7f\x1b\x7f");
+  assert.equal(withCursor(line), "see http://x.|");
+  line.feed(HOME + "\x1bd");
+  assert.equal(withCursor(line), "| http://x.");
+});
+
+Deno.test("LineEditor.feed() yanks the last kill with Ctrl-Y, kills in a row as one", () => {
+  const line = editor();
+  line.feed("one two three\x17\x17");
+  assert.equal(line.line, "one ");
+  line.feed("\x19");
+  assert.equal(withCursor(line), "one two three|");
+  line.feed(HOME + "\x0b");
+  assert.equal(line.line, "");
+  line.feed("X\x19\x19");
+  assert.equal(line.line, "Xone two threeone two three");
+  const apart = editor();
+  apart.feed("ab cd\x17" + LEFT + "\x0b\x19");
+  assert.equal(withCursor(apart), "ab |", "kills separated by a move are two entries");
+});
+
+Deno.test("LineEditor.feed() searches history with Ctrl-R", () => {
+  const line = editor();
+  line.feed("hello ana\rdeploy at five\rhello bob\r");
+  line.feed("draft\x12");
+  assert.equal(line.render(80).text, "(reverse-i-search)'': draft");
+  line.feed("hel");
+  assert.deepEqual(line.render(80), {
+    text: "(reverse-i-search)'hel': hello bob",
+    cursorColumn: 25,
+  });
+  line.feed("\x12");
+  assert.equal(line.render(80).text, "(reverse-i-search)'hel': hello ana");
+  line.feed("\x12");
+  assert.equal(line.render(80).text, "(failed reverse-i-search)'hel': hello ana");
+  line.feed("\x7f\x7f\x7fFIVE");
+  assert.equal(line.render(80).text, "(reverse-i-search)'FIVE': deploy at five");
+  // A motion key takes the match to edit, at the match.
+  line.feed(RIGHT);
+  assert.equal(withCursor(line), "deploy at f|ive");
+  line.feed("\x12ana");
+  assert.deepEqual(line.feed("\r"), [{ type: "submit", line: "hello ana" }], "Enter sends it");
+  line.feed("kept\x12deploy\x07");
+  assert.equal(withCursor(line), "kept|", "Ctrl-G gives back the line as it was");
+  line.feed("\x12bob\x03");
+  assert.equal(line.line, "kept", "so does Ctrl-C, without clearing it");
+});
+
+Deno.test("LineEditor.feed() completes the word before the cursor with Tab and cycles", () => {
+  const asked: [string, boolean][] = [];
+  const line = new LineEditor({
+    prompt: "> ",
+    complete: (word, atLineStart) => {
+      asked.push([word, atLineStart]);
+      const names = ["ana", "anabel", "bob"].filter((name) => name.startsWith(word));
+      return names.map((name) => atLineStart ? `${name}: ` : `${name} `);
+    },
+  });
+  line.feed("an\t");
+  assert.equal(withCursor(line), "ana: |");
+  line.feed("\t");
+  assert.equal(withCursor(line), "anabel: |");
+  line.feed("\t");
+  assert.equal(withCursor(line), "ana: |", "cycles round");
+  line.feed("\x1b[Z");
+  assert.equal(withCursor(line), "anabel: |", "Shift-Tab goes back");
+  line.feed("hi b\t");
+  assert.equal(withCursor(line), "anabel: hi bob |");
+  line.feed("x\t\t");
+  assert.equal(line.line, "anabel: hi bob x", "no match, no change");
+  assert.deepEqual(asked, [["an", true], ["b", false], ["x", false], ["x", false]]);
+  line.feed(" \t");
+  assert.equal(line.line, "anabel: hi bob x ", "nothing to complete after a space");
+});
+
+Deno.test("LineEditor.feed() keeps invisible characters from completions out of the line", () => {
+  const line = new LineEditor({ prompt: "> ", complete: () => ["a\u202eb: "] });
+  line.feed("a\t");
+  assert.equal(line.line, "ab: ");
+});
+
+Deno.test("LineEditor.feed() reports focus changes without disturbing a Ctrl-C", () => {
+  const line = editor();
+  assert.deepEqual(line.feed("\x03\x1b[O\x1b[I\x03"), [
+    { type: "interrupt", leave: false, cleared: false },
+    { type: "focus", focused: false },
+    { type: "focus", focused: true },
+    { type: "interrupt", leave: true, cleared: false },
+  ]);
 });

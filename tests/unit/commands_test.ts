@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { type CommandContext, parseInput, runInput } from "../../client/commands.ts";
+import {
+  type CommandContext,
+  COMMANDS,
+  completeCommand,
+  findCommand,
+  parseInput,
+  runInput,
+} from "../../client/commands.ts";
 
 function recorder() {
   const calls: string[] = [];
@@ -11,6 +18,12 @@ function recorder() {
     whois: (name) => calls.push(`whois ${name}`),
     verify: (name) => calls.push(`verify ${name}`),
     trust: (name) => calls.push(`trust ${name}`),
+    away: (reason) => calls.push(`away ${reason}`),
+    back: () => calls.push("back"),
+    ignore: (name) => calls.push(`ignore ${name}`),
+    unignore: (name) => calls.push(`unignore ${name}`),
+    quiet: () => calls.push("quiet"),
+    clear: () => calls.push("clear"),
   };
   return { calls, context };
 }
@@ -47,9 +60,11 @@ Deno.test("runInput() runs /who and /quit, and hints at typos", () => {
 Deno.test("runInput() /help lists every command", () => {
   const { calls, context } = recorder();
   runInput("/help", context);
-  for (const name of ["/help", "/who", "/me", "/whois", "/verify", "/trust", "/quit", "//text"]) {
-    assert.ok(calls.some((call) => call.startsWith(`notice ${name}`)), name);
+  for (const command of COMMANDS) {
+    assert.ok(calls.some((call) => call.startsWith(`notice /${command.name}`)), command.name);
   }
+  assert.ok(calls.some((call) => call.startsWith("notice //text")));
+  assert.ok(calls.some((call) => call.startsWith("notice /quit, /exit, /q ")), "aliases shown");
 });
 
 Deno.test("runInput() passes one name to /whois, /verify and /trust, and shows usage otherwise", () => {
@@ -66,4 +81,60 @@ Deno.test("runInput() passes one name to /whois, /verify and /trust, and shows u
     "notice Usage: /verify NAME",
     "notice Usage: /trust NAME",
   ]);
+});
+
+Deno.test("runInput() runs /exit and /q as /quit", () => {
+  const { calls, context } = recorder();
+  runInput("/exit", context);
+  runInput("/Q", context);
+  assert.deepEqual(calls, ["quit", "quit"]);
+});
+
+Deno.test("runInput() runs /away, /back, /ignore, /unignore, /quiet and /clear", () => {
+  const { calls, context } = recorder();
+  for (
+    const line of [
+      "/away",
+      "/away  out for lunch ",
+      "/back",
+      "/ignore",
+      "/ignore bob",
+      "/ignore two names",
+      "/unignore bob",
+      "/unignore",
+      "/quiet",
+      "/clear",
+    ]
+  ) runInput(line, context);
+  assert.deepEqual(calls, [
+    "away ",
+    "away out for lunch",
+    "back",
+    "ignore null",
+    "ignore bob",
+    "notice Usage: /ignore NAME",
+    "unignore bob",
+    "notice Usage: /unignore NAME",
+    "quiet",
+    "clear",
+  ]);
+});
+
+Deno.test("findCommand() finds a command by name or alias, in any case", () => {
+  assert.equal(findCommand("QUIT")?.name, "quit");
+  assert.equal(findCommand("q")?.name, "quit");
+  assert.equal(findCommand("exit")?.name, "quit");
+  assert.equal(findCommand("nick"), undefined);
+});
+
+Deno.test("completeCommand() completes command names and aliases after a slash", () => {
+  assert.deepEqual(completeCommand("/wh"), ["/who ", "/whois "]);
+  assert.deepEqual(completeCommand("/Q"), ["/quiet ", "/quit ", "/q "]);
+  assert.deepEqual(completeCommand("/zz"), []);
+  assert.deepEqual(completeCommand("wh"), []);
+});
+
+Deno.test("COMMANDS has one entry per name, none shadowing another", () => {
+  const names = COMMANDS.flatMap((command) => [command.name, ...command.aliases ?? []]);
+  assert.equal(new Set(names).size, names.length);
 });

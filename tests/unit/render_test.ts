@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { humanLines, jsonLine } from "../../client/render.ts";
+import {
+  chatLines,
+  dayLine,
+  humanLines,
+  jsonLine,
+  mentions,
+  timeLabel,
+} from "../../client/render.ts";
 import type { SessionEvent } from "../../client/events.ts";
 import { createStyle } from "../../terminal/colors.ts";
 
@@ -125,4 +132,44 @@ Deno.test("jsonLine() writes C1, DEL and bidi controls as escapes that parse bac
   const line = jsonLine({ ...MESSAGE, text });
   assert.ok(!/[\u007f-\u009f\u202e\u2028]/.test(line), line);
   assert.equal(JSON.parse(line).text, text);
+});
+
+Deno.test("timeLabel() gives the time today and the date too on other days", () => {
+  const now = new Date(2026, 10, 29, 14, 5).getTime();
+  assert.equal(timeLabel(new Date(2026, 10, 29, 0, 0, 1).getTime(), now), "00:00:01");
+  assert.equal(timeLabel(new Date(2026, 10, 28, 23, 59, 59).getTime(), now), "2026-11-28 23:59:59");
+});
+
+Deno.test("dayLine() names the day", () => {
+  assert.equal(dayLine(new Date(2026, 10, 2, 9).getTime()), "── Monday 2 November 2026 ──");
+});
+
+Deno.test("mentions() finds a name as a word, compared as names are", () => {
+  for (const text of ["ana", "hi ANA!", "@ana: lunch?", "ana.", "ask Ana, then bob", "(ana)"]) {
+    assert.equal(mentions(text, "ana"), true, text);
+  }
+  for (const text of ["banana", "anarchy", "ana_b", "an a", "", "ana-maria"]) {
+    assert.equal(mentions(text, "ana"), false, text);
+  }
+  assert.equal(mentions("ｊｏ said", "jo"), true, "full-width letters fold as in names");
+  assert.equal(mentions("ÉLODIE?", "élodie"), true);
+  assert.equal(mentions("hi 李雷", "李雷"), true);
+});
+
+Deno.test("chatLines() indents every line under the text and highlights mentions", () => {
+  const now = new Date(2026, 10, 29, 14, 5).getTime();
+  const lines = chatLines(
+    { ts: now, from: "bob", text: "ana: look\nat this, ana", action: false },
+    { style: createStyle(true), now, me: "ana" },
+  );
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0]!.indent, "14:05:00 bob: ".length);
+  assert.equal(lines[1]!.indent, lines[0]!.indent);
+  assert.ok(lines[0]!.text.endsWith(": \x1b[7mana\x1b[27m: look"), JSON.stringify(lines[0]));
+  assert.equal(lines[1]!.text, `${" ".repeat(14)}at this, \x1b[7mana\x1b[27m`);
+  const action = chatLines(
+    { ts: now - 86_400_000, from: "bob\x1b[2J", text: "waves", action: true },
+    { style: PLAIN, now },
+  );
+  assert.deepEqual(action, [{ text: "2026-11-28 14:05:00 * bob^[[2J waves", indent: 31 }]);
 });
