@@ -70,6 +70,10 @@ export interface JoinOptions {
   /** Interactive terminal UI when both stdin and stdout are terminals and --json is off. */
   interactive: boolean;
   color: boolean;
+  /** Ring the bell on a mention (--no-bell, or bell in the config file, turns it off). */
+  bell: boolean;
+  /** Show the time before each message in the terminal (timestamps in the config file). */
+  timestamps: boolean;
   software: string;
   /** Where the identity key and the keys of others are kept. */
   configDir: string;
@@ -169,7 +173,11 @@ export async function join(options: JoinOptions): Promise<number> {
   };
   let show: (event: OutputEvent) => void;
   if (options.interactive) {
-    const ui = new Interactive(session, { color: options.color });
+    const ui = new Interactive(session, {
+      color: options.color,
+      bell: options.bell,
+      timestamps: options.timestamps,
+    });
     show = (event) => ui.show(event);
     session.listener = show;
     show(ready);

@@ -158,6 +158,7 @@ Options:
                             or {"action": "..."}; the ack of each echoes its ref
   --history N               show the room's last N messages on joining (default 50)
   --no-history              show none: for bots that must not act on old lines
+  --no-bell                 do not ring the terminal bell when a message mentions you
   --passphrase-file FILE    read the room passphrase from the first line of FILE
   --tls                     connect with TLS, to a server run with --tls or --cert
   --fingerprint SHA256:...  accept only the server certificate with this fingerprint, as

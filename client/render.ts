@@ -173,6 +173,8 @@ export interface ChatLineOptions {
   now: number;
   /** The user's own name, highlighted where a message mentions it. */
   me?: string;
+  /** Show the time (and the date when not today) before each message; on unless false. */
+  timestamps?: boolean;
 }
 
 /**
@@ -186,12 +188,12 @@ export function chatLines(
 ): LogLine[] {
   const { style } = options;
   const name = sanitizeForTerminal(message.from);
-  const time = timeLabel(message.ts, options.now);
-  const head = message.action ? `${time} * ${name} ` : `${time} ${name}: `;
+  const time = options.timestamps === false ? "" : `${timeLabel(message.ts, options.now)} `;
+  const head = message.action ? `${time}* ${name} ` : `${time}${name}: `;
   const indent = visibleWidth(head);
   const styledHead = message.action
-    ? `${time} * ${style.name(name)} `
-    : `${time} ${style.name(name)}: `;
+    ? `${time}* ${style.name(name)} `
+    : `${time}${style.name(name)}: `;
   const highlight = (line: string) =>
     options.me === undefined ? line : markMentions(line, options.me, style.highlight);
   return sanitizeLines(message.text).map((line, index) => ({

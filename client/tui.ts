@@ -14,6 +14,7 @@ import { sanitizeForTerminal } from "../terminal/sanitize.ts";
 import { Screen } from "../terminal/screen.ts";
 import { type CommandContext, completeCommand, runInput } from "./commands.ts";
 import { nameList, type OutputEvent } from "./render.ts";
+import { EXIT } from "./errors.ts";
 import type { ChatSession } from "./session.ts";
 import { Attention } from "./tui_attention.ts";
 import { identityCommands, viewCommands } from "./tui_commands.ts";
@@ -34,7 +35,17 @@ export { BELL_INTERVAL_MS } from "./tui_attention.ts";
 /** What the interactive client uses of a session. */
 export type InteractiveSession = Pick<
   ChatSession,
-  "room" | "name" | "send" | "who" | "whois" | "verify" | "trust" | "quit" | "ended" | "caughtUp"
+  | "room"
+  | "name"
+  | "send"
+  | "who"
+  | "whois"
+  | "verify"
+  | "trust"
+  | "quit"
+  | "ended"
+  | "caughtUp"
+  | "unsent"
 >;
 
 /** How the interactive client behaves. */
@@ -48,6 +59,8 @@ export interface InteractiveOptions {
   terminal?: TerminalIo;
   /** The wall clock, for dates on old lines and spacing bells. */
   now?: () => number;
+  /** Show the time before each message (on unless false). */
+  timestamps?: boolean;
 }
 
 /** A terminal UI; `show` receives the session's events. */
@@ -76,7 +89,12 @@ export class Interactive {
       bell: options.bell ?? true,
       title: options.title ?? true,
     });
-    this.#view = new RoomView({ me: session.name, style: this.#style, now });
+    this.#view = new RoomView({
+      me: session.name,
+      style: this.#style,
+      now,
+      timestamps: options.timestamps ?? true,
+    });
     this.#editor = new LineEditor({
       prompt: this.#prompt(),
       maxBytes: MAX_TEXT_BYTES,
@@ -271,8 +289,18 @@ export class Interactive {
       ]);
       clearTimeout(timer);
     }
+    // Name what would be lost, and say so in the exit code, rather than leave quietly.
+    const unsent = this.#session.unsent();
+    for (const entry of unsent) {
+      this.#notice(
+        `Not sent: ${entry.kind === "action" ? "/me " : ""}${sanitizeForTerminal(entry.text)}`,
+      );
+    }
+    const exitCode = unsent.length > 0 && code === EXIT.ok ? EXIT.notSent : code;
+    // Set before quitting: the session's end settles the run with this code.
+    this.#exitCode = exitCode;
     await this.#session.quit();
-    this.#done.resolve(code);
+    this.#done.resolve(exitCode);
   }
 }
 

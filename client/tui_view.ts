@@ -34,6 +34,7 @@ export class RoomView {
   readonly #me: string;
   readonly #style: Style;
   readonly #now: () => number;
+  readonly #timestamps: boolean;
   readonly #ignored = new Map<string, string>();
   /** Folded name to name as last seen, most recently seen last. */
   readonly #names = new Map<string, string>();
@@ -42,10 +43,11 @@ export class RoomView {
   #historyShown = 0;
   #dividerShown = false;
 
-  constructor(options: { me: string; style: Style; now: () => number }) {
+  constructor(options: { me: string; style: Style; now: () => number; timestamps?: boolean }) {
     this.#me = options.me;
     this.#style = options.style;
     this.#now = options.now;
+    this.#timestamps = options.timestamps ?? true;
   }
 
   /** Whether joins and leaves are hidden. */
@@ -114,7 +116,11 @@ export class RoomView {
     return [
       ...this.endOfHistory(),
       ...this.#dayChange(message.ts),
-      ...chatLines({ ...message, from: this.#me }, { style: this.#style, now: this.#now() }),
+      ...chatLines({ ...message, from: this.#me }, {
+        style: this.#style,
+        now: this.#now(),
+        timestamps: this.#timestamps,
+      }),
     ];
   }
 
@@ -141,7 +147,7 @@ export class RoomView {
     const markers = messageMarkers(event, style);
     const lines = chatLines(
       { ts: event.ts, from: event.from, text: event.text, action: event.kind === "action" },
-      { style, now: this.#now(), me: this.#me },
+      { style, now: this.#now(), me: this.#me, timestamps: this.#timestamps },
     );
     return lines.map(({ text, indent }) => {
       const marked = markers ? `${markers} ${text}` : text;

@@ -3,6 +3,7 @@
  * records what is written and lets the test type and send signals, the session records what is
  * sent and answers at once.
  */
+import type { BodyKind } from "../../protocol.ts";
 import type { SentMessage } from "../../client/events.ts";
 import type { InteractiveSession } from "../../client/tui.ts";
 import type { TerminalIo, TerminalSignal } from "../../terminal/io.ts";
@@ -95,6 +96,9 @@ export class FakeSession implements InteractiveSession {
   readonly name: string;
   readonly sent: { text: string; kind: string }[] = [];
   quits = 0;
+  /** While true, sends are never stored: they stay unsent, as with a relay that went away. */
+  stalled = false;
+  readonly #unsent: { text: string; kind: BodyKind }[] = [];
   readonly #ended = Promise.withResolvers<Error | null>();
   readonly #caughtUp = Promise.withResolvers<void>();
   #seq = 0;
@@ -112,9 +116,17 @@ export class FakeSession implements InteractiveSession {
     return this.#caughtUp.promise;
   }
 
-  send(text: string, kind: "text" | "action" = "text"): Promise<SentMessage> {
+  send(text: string, kind: BodyKind = "text"): Promise<SentMessage> {
     this.sent.push({ text, kind });
+    if (this.stalled) {
+      this.#unsent.push({ text, kind });
+      return new Promise(() => {});
+    }
     return Promise.resolve({ id: String(++this.#seq), seq: this.#seq, ts: Date.now() });
+  }
+
+  unsent(): { text: string; kind: BodyKind }[] {
+    return [...this.#unsent];
   }
 
   who(): Promise<{ total: number; members: string[] }> {

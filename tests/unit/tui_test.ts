@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { EXIT_INTERRUPTED, Interactive, type InteractiveOptions } from "../../client/tui.ts";
 import type { MessageEvent } from "../../client/render.ts";
 import { ENTER_MODES, LEAVE_MODES, RESTORE_TITLE, SAVE_TITLE } from "../../terminal/modes.ts";
+import { EXIT } from "../../client/errors.ts";
 import { FakeSession, FakeTerminal } from "./tui_fakes.ts";
 
 const BELL = "\x07";
@@ -80,6 +81,19 @@ Deno.test("Interactive.run() resolves 0 on Ctrl-D, /quit, /exit, /q and end of i
     assert.equal(session.quits, 1);
     assertRestored(terminal);
   }
+});
+
+Deno.test("Interactive.run() names what was never sent and exits 6 when leaving", async () => {
+  const session = new FakeSession();
+  session.stalled = true;
+  const { terminal, exit } = start({}, session);
+  terminal.type("first line\r/me waves\r");
+  await until(() => session.sent.length === 2, "both sent");
+  terminal.type("\x04");
+  assert.equal(await exit, EXIT.notSent);
+  assert.match(terminal.output, /Not sent: first line/);
+  assert.match(terminal.output, /Not sent: \/me waves/);
+  assertRestored(terminal);
 });
 
 Deno.test("Interactive.run() leaves on signals with 128 + the signal's number", async () => {
