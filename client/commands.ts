@@ -32,6 +32,10 @@ export interface CommandContext {
   quiet(): void;
   /** Clears the screen and its scrollback. */
   clear(): void;
+  /** Goes by `name` in the room from now on. */
+  nick(name: string): void;
+  /** Sets the room's topic; null shows the current one. */
+  topic(text: string | null): void;
   /** Shows a line to the user only. */
   notice(text: string): void;
 }
@@ -78,6 +82,22 @@ export const COMMANDS: readonly Command[] = [
         return;
       }
       context.send(args.trim(), "action");
+    },
+  },
+  {
+    name: "nick",
+    usage: "/nick NAME",
+    help: "go by NAME in this room from now on (your identity key stays the same)",
+    run(args, context) {
+      withName(args, "/nick NAME", context, (name) => context.nick(name));
+    },
+  },
+  {
+    name: "topic",
+    usage: "/topic [TEXT]",
+    help: "set the room's topic, which newcomers see on joining; alone, show it",
+    run(args, context) {
+      context.topic(args.trim() === "" ? null : args.trim());
     },
   },
   {

@@ -7,6 +7,7 @@
  * about keys or terminals.
  */
 import {
+  type ClientMessage,
   decodeMessage,
   encodeMessage,
   encodeSend,
@@ -36,7 +37,18 @@ const MAX_HEARTBEAT_MS = 60_000;
 /** Messages the relay sends unprompted, passed on to the connection's owner. */
 export type Unprompted = Extract<
   ServerMessage,
-  { type: "deliver" | "ack" | "nack" | "presence" | "presence_summary" | "caught_up" | "error" }
+  {
+    type:
+      | "deliver"
+      | "ack"
+      | "nack"
+      | "presence"
+      | "presence_summary"
+      | "renamed"
+      | "topic"
+      | "caught_up"
+      | "error";
+  }
 >;
 
 /** Options for a connection. */
@@ -152,6 +164,20 @@ export class ClientConnection {
     return !this.#failure && !this.#closing && this.#conn.send(encodeSend(room, id, sealed));
   }
 
+  /** Asks to go by `name` in `room`; the answer comes unprompted (`renamed`). */
+  rename(room: string, name: string): boolean {
+    return this.#send({ type: "rename", room, name });
+  }
+
+  /** Sets `room`'s topic, sealed; the answer comes unprompted (`topic`). */
+  setTopic(room: string, id: Uint8Array, sealed: Uint8Array): boolean {
+    return this.#send({ type: "set_topic", room, id, sealed });
+  }
+
+  #send(message: ClientMessage): boolean {
+    return !this.#failure && !this.#closing && this.#conn.send(encodeMessage(message));
+  }
+
   /**
    * The room's member names, as the relay knows them, page by page up to `limit` names, and how
    * many members the room has in all.
@@ -239,6 +265,8 @@ export class ClientConnection {
       case "nack":
       case "presence":
       case "presence_summary":
+      case "renamed":
+      case "topic":
       case "caught_up":
         if (!this.#rooms.has(foldName(message.room))) {
           throw new Violation(`it sent ${message.type} for a room this client is not in`);

@@ -6,7 +6,7 @@
  */
 import { type ErrorCode, MAX_ITERATIONS, MIN_ITERATIONS, PROTOCOL_VERSION } from "../protocol.ts";
 import { sanitizeForTerminal } from "../terminal/sanitize.ts";
-import { RelayError } from "./errors.ts";
+import { ChatError, RelayError } from "./errors.ts";
 
 /** What the words may mention; every value is made inert before it is used. */
 export interface ErrorContext {
@@ -171,4 +171,30 @@ function show(context: ErrorContext): Shown {
     wait: retry > 0 ? `; try again in ${describeWait(retry)}` : "",
     waitFor: retry > 0 ? describeWait(retry) : "",
   };
+}
+
+/**
+ * A refused rename in the client's words: the name asked for (valid, so inert: `rename` checked
+ * it), never the relay's text.
+ */
+export function renameWords(
+  message: { code: string; retryAfterMs: number },
+  name: string,
+): ChatError {
+  const shown = name;
+  switch (message.code) {
+    case "name_taken":
+      return new ChatError(message.code, `"${shown}" is taken in this room`);
+    case "name_confusable":
+      return new ChatError(message.code, `"${shown}" looks too much like someone's name here`);
+    case "invalid_name":
+      return new ChatError(message.code, `"${shown}" is not a name the server accepts`);
+    case "rate_limited":
+      return new ChatError(
+        message.code,
+        `Too fast; try again in ${Math.ceil(message.retryAfterMs / 1000)} s`,
+      );
+    default:
+      return new ChatError(message.code, "The server refused the new name");
+  }
 }

@@ -49,6 +49,28 @@ export type SessionEvent =
     joinedNames: string[];
     leftNames: string[];
   }
+  | {
+    type: "renamed";
+    room: string;
+    from: string;
+    to: string;
+    ts: number;
+    /** This member renamed itself (/nick). */
+    self: boolean;
+  }
+  | {
+    type: "topic";
+    room: string;
+    /** Who set it, and when (the relay's clock) and on their own clock (signed). */
+    from: string;
+    ts: number;
+    sentAt: number;
+    text: string;
+    trust: Trust;
+    key: string;
+    /** Set before this member joined: the topic it finds. */
+    current: boolean;
+  }
   | { type: "ack"; room: string; id: string; seq: number; ts: number }
   | {
     type: "error";
@@ -74,3 +96,6 @@ export interface SentMessage {
   seq: number;
   ts: number;
 }
+
+/** A room's topic, opened and checked. */
+export type TopicEvent = Extract<SessionEvent, { type: "topic" }>;

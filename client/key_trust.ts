@@ -43,15 +43,16 @@ export class KeyTrust {
     this.#room = options.room;
     this.#onChange = options.onChange;
     this.#onSaveError = options.onSaveError;
-    this.#lastKeys.set(foldName(options.me), options.identity.publicKey);
-    // Remember our own key for our name, so messages someone else signed under it stand out.
-    options.known.check(
-      options.server,
-      options.room,
-      options.me,
-      toBase64(options.identity.publicKey),
-      Date.now(),
-    );
+    this.claim(options.me);
+  }
+
+  /**
+   * Remembers our own key for `me`, our name (at join, and after /nick), so messages someone else
+   * signed under it stand out.
+   */
+  claim(me: string): void {
+    this.#lastKeys.set(foldName(me), this.#identity.publicKey);
+    this.#known.check(this.#server, this.#room, me, toBase64(this.#identity.publicKey), Date.now());
   }
 
   /** Judges a key whose signature verified, remembering it when the name is new. */

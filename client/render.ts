@@ -131,6 +131,21 @@ export function humanLines(event: OutputEvent, style: Style): string[] {
           ? [style.dim(`${clock(event.ts)} ← ${crowd(event.left, event.leftNames)} left`)]
           : []),
       ];
+    case "renamed":
+      return [
+        style.dim(
+          `${clock(event.ts)} ${sanitizeForTerminal(event.from)} is now ` +
+            `${sanitizeForTerminal(event.to)}${event.self ? " (you)" : ""}`,
+        ),
+      ];
+    case "topic": {
+      const marker = TRUST_MARKERS[event.trust];
+      const who = `${sanitizeForTerminal(event.from)} at ${clock(event.ts)}`;
+      const line = event.current
+        ? `Topic: ${sanitizeForTerminal(event.text)} (set by ${who})`
+        : `${sanitizeForTerminal(event.from)} set the topic: ${sanitizeForTerminal(event.text)}`;
+      return [marker ? `${style.error(marker)} ${line}` : line];
+    }
     case "ack":
       return [];
     case "error":

@@ -11,20 +11,42 @@ import {
   type Deliver,
   foldName,
   type Joined,
+  nameProblem,
   type RoomParams,
+  textBytes,
 } from "../protocol.ts";
 import type { FrameConnection } from "../transport/types.ts";
 import { type Clock, sleep, SYSTEM_CLOCK } from "./clock.ts";
-import { ClientConnection, type Unprompted } from "./connection.ts";
+import { ClientConnection, REPLY_TIMEOUT_MS, type Unprompted } from "./connection.ts";
 import { openMessage, sealMessage } from "./envelope.ts";
-import { relayError } from "./error_words.ts";
+import { relayError, renameWords } from "./error_words.ts";
 import { ChatError } from "./errors.ts";
-import type { SentMessage, SessionEvent } from "./events.ts";
+import type { SentMessage, SessionEvent, TopicEvent } from "./events.ts";
 import { KeyTrust } from "./key_trust.ts";
 import { MessageRouter } from "./message_router.ts";
 import type { KnownKeys } from "./known_keys.ts";
 import { FINAL_MESSAGE_CODES, Outbox } from "./outbox.ts";
 import type { ReplayGuard } from "./replay_guard.ts";
+import { Request } from "./requests.ts";
+
+/** Longest topic, in UTF-8 bytes: a line people read, not a message. */
+export const MAX_TOPIC_BYTES = 1_024;
+/** Refusals that end a rename. */
+const RENAME_REFUSALS = [
+  "name_taken",
+  "name_confusable",
+  "invalid_name",
+  "rate_limited",
+  "not_joined",
+];
+/** Refusals that end setting a topic. */
+const TOPIC_REFUSALS = [
+  "rate_limited",
+  "message_too_large",
+  "storage_full",
+  "storage_failed",
+  "not_joined",
+];
 
 /** How reconnecting paces itself. */
 export interface ReconnectPolicy {
@@ -94,7 +116,7 @@ export interface Unsent {
 /** One member in one room, over as many connections as it takes. */
 export class ChatSession {
   readonly room: string;
-  readonly name: string;
+  #name: string;
   readonly #key: RoomKey;
   readonly #params: RoomParams;
   readonly #software: string;
@@ -120,10 +142,20 @@ export class ChatSession {
   #drained: PromiseWithResolvers<void> | null = null;
   #quitting = false;
   #listener: (event: SessionEvent) => void = () => {};
+  readonly #renaming: Request<{ from: string; to: string }>;
+  readonly #topicSetting: Request<string>;
+  #topic: TopicEvent | null = null;
+  /** The name a rename on its way asks for, for the words of a refusal. */
+  #renamingTo = "";
+  /** The topic a join brings arrives before caught_up: that one was set before we came. */
+  #joining = true;
 
   private constructor(start: SessionStart) {
     this.room = start.joined.room;
-    this.name = start.joined.name;
+    this.#name = start.joined.name;
+    const requestClock = { clock: start.clock ?? SYSTEM_CLOCK, timeoutMs: REPLY_TIMEOUT_MS };
+    this.#renaming = new Request("rename", requestClock);
+    this.#topicSetting = new Request("topic", requestClock);
     this.#key = start.key;
     this.#params = start.params;
     this.#software = start.software;
@@ -165,6 +197,59 @@ export class ChatSession {
     router.deliverTo((message) => session.#receive(message), session.#pressure);
     session.#watch(start.connection);
     return session;
+  }
+
+  /** The name this member goes by in the room; /nick changes it. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The room's topic as last heard, or null when it has none. */
+  get topic(): TopicEvent | null {
+    return this.#topic;
+  }
+
+  /**
+   * /nick: goes by `name` from now on, keeping the identity key. Refused while messages wait for
+   * an acknowledgement: they are sealed under the old name, which the relay would no longer
+   * deliver them under. Rejects with the relay's refusal in the client's words.
+   */
+  async rename(name: string): Promise<void> {
+    const problem = nameProblem(name);
+    if (problem) throw new ChatError("invalid_name", `Cannot use "${name}": ${problem}`);
+    if (this.#unsent.size > 0) {
+      throw new ChatError("busy", "Wait until your messages are sent, then rename");
+    }
+    const connection = this.#connection;
+    if (!connection) throw new ChatError("disconnected", "Not connected right now");
+    const old = this.#name;
+    this.#renamingTo = name;
+    await this.#renaming.ask(
+      () => connection.rename(this.room, name),
+      (answer) => foldName(answer.from) === foldName(old) && answer.to === name,
+      RENAME_REFUSALS,
+    );
+  }
+
+  /** /topic: sets the room's topic, sealed and signed; resolves once every member was told. */
+  async setTopic(text: string): Promise<void> {
+    if (textBytes(text) > MAX_TOPIC_BYTES) {
+      throw new ChatError("too_long", `A topic holds at most ${MAX_TOPIC_BYTES} bytes`);
+    }
+    const connection = this.#connection;
+    if (!connection) throw new ChatError("disconnected", "Not connected right now");
+    const { id, sealed } = await sealMessage(this.#key.messageKey, this.#identity, {
+      room: this.room,
+      sender: this.#name,
+      text,
+      kind: "topic",
+    });
+    const idHex = toHex(id);
+    await this.#topicSetting.ask(
+      () => connection.setTopic(this.room, id, sealed),
+      (answer) => answer === idHex,
+      TOPIC_REFUSALS,
+    );
   }
 
   /** Where events go; set it before anything can happen. */
@@ -400,12 +485,19 @@ export class ChatSession {
           leftNames: message.leftNames,
         });
         return;
+      case "renamed":
+        return this.#renamed(message);
+      case "topic":
+        return await this.#topicArrived(message);
       case "caught_up":
         this.#historyThrough = 0;
+        this.#joining = false;
         this.#caughtUp.resolve();
         return;
       case "error": {
         const error = relayError(message, { room: this.room, name: this.name });
+        if (this.#renaming.refuse(message.code, renameWords(message, this.#renamingTo))) return;
+        if (this.#topicSetting.refuse(message.code, error)) return;
         if (error.code === "room_dropped") {
           // Final: no reconnecting into a room the operator removed.
           this.#quitting = true;
@@ -427,6 +519,72 @@ export class ChatSession {
     }
   }
 
+  #renamed(message: Extract<Unprompted, { type: "renamed" }>): void {
+    const self = foldName(message.from) === foldName(this.#name);
+    if (self) {
+      // A rename of this member that it did not ask for is the relay's idea: sealing under a
+      // name the others would not check against is worse than ignoring it.
+      if (!this.#renaming.answer({ from: message.from, to: message.to })) {
+        this.#emit({
+          type: "error",
+          code: "protocol_violation",
+          room: this.room,
+          message: `The server said you were renamed to ${message.to} without your asking; ignored`,
+        });
+        return;
+      }
+      this.#name = message.to;
+      this.#keys.claim(message.to);
+    }
+    this.#emit({
+      type: "renamed",
+      room: this.room,
+      from: message.from,
+      to: message.to,
+      ts: message.ts,
+      self,
+    });
+  }
+
+  /** A topic: opened like a message, but only a body of kind "topic" is one. */
+  async #topicArrived(message: Extract<Unprompted, { type: "topic" }>): Promise<void> {
+    const idHex = toHex(message.id);
+    try {
+      const { body, genuine } = await openMessage(this.#key.messageKey, {
+        ...message,
+        room: this.room,
+      });
+      if (body.kind !== "topic") throw new Error("it is not a topic");
+      const trust = genuine
+        ? await this.#keys.judge(message.from, body.publicKey)
+        : "bad_signature";
+      const topic: TopicEvent = {
+        type: "topic",
+        room: this.room,
+        from: message.from,
+        ts: message.ts,
+        sentAt: body.sentAt,
+        text: body.text,
+        trust,
+        key: await keyFingerprint(body.publicKey),
+        current: this.#joining,
+      };
+      this.#topic = topic;
+      this.#emit(topic);
+      if (foldName(message.from) === foldName(this.#name)) this.#topicSetting.answer(idHex);
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      this.#emit({
+        type: "error",
+        code: "unreadable",
+        room: this.room,
+        id: idHex,
+        from: message.from,
+        message: `Could not read the topic ${message.from} set: ${error.message}`,
+      });
+    }
+  }
+
   async #deliver(message: Deliver): Promise<void> {
     const idHex = toHex(message.id);
     if (message.seq > this.#lastSeq) this.#lastSeq = message.seq;
@@ -443,6 +601,8 @@ export class ChatSession {
         ...message,
         room: this.room,
       });
+      // A topic moved into a delivery by the relay is not a message (the signature covers kind).
+      if (body.kind === "topic") throw new Error("it is a topic, not a message");
       this.#replay.remember(message.from, idHex);
       const trust = genuine
         ? await this.#keys.judge(message.from, body.publicKey)
@@ -487,6 +647,8 @@ export class ChatSession {
   #finish(failure: Error | null): void {
     this.#quitting = true;
     const error = failure ?? new ChatError("closed", "The session has ended");
+    this.#renaming.cancel(error);
+    this.#topicSetting.cancel(error);
     this.#outbox.rejectAll(error);
     this.#drained?.resolve();
     // What was seen is saved before anyone hears the session is over and exits.

@@ -46,6 +46,9 @@ export type InteractiveSession = Pick<
   | "ended"
   | "caughtUp"
   | "unsent"
+  | "rename"
+  | "setTopic"
+  | "topic"
 >;
 
 /** How the interactive client behaves. */
@@ -112,6 +115,7 @@ export class Interactive {
 
   /** Shows an event above the prompt. */
   show(event: OutputEvent): void {
+    if (event.type === "renamed" && event.self) this.#view.me = event.to;
     const shown = this.#view.show(event);
     this.#screen.print(shown.lines);
     if (shown.mention) this.#attention.mentioned();
@@ -223,6 +227,18 @@ export class Interactive {
       },
       ...viewCommands(this.#view, { me: session.name, notice: (text) => this.#notice(text) }),
       clear: () => this.#screen.clear(),
+      nick: (name) => {
+        session.rename(name).catch((error) => this.#notice(`Not renamed: ${error.message}`));
+      },
+      topic: (text) => {
+        if (text === null) {
+          const topic = session.topic;
+          return this.#notice(
+            topic ? `Topic: ${topic.text} (set by ${topic.from})` : "This room has no topic yet",
+          );
+        }
+        session.setTopic(text).catch((error) => this.#notice(`Topic not set: ${error.message}`));
+      },
     };
   }
 

@@ -31,7 +31,7 @@ export interface Shown {
 
 /** The terminal's view of one room. */
 export class RoomView {
-  readonly #me: string;
+  #me: string;
   readonly #style: Style;
   readonly #now: () => number;
   readonly #timestamps: boolean;
@@ -48,6 +48,11 @@ export class RoomView {
     this.#style = options.style;
     this.#now = options.now;
     this.#timestamps = options.timestamps ?? true;
+  }
+
+  /** The user's name, after /nick. */
+  set me(name: string) {
+    this.#me = name;
   }
 
   /** Whether joins and leaves are hidden. */

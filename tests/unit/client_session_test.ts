@@ -249,3 +249,144 @@ Deno.test("ChatSession stops reading while its inbound backlog is full, and lose
   assert.ok(!events.some((event) => event.type === "disconnected"));
   await session.quit();
 });
+
+/** A session joined over a memory pair, the test playing the relay. */
+async function joinedSession(identity?: Awaited<ReturnType<typeof generateIdentity>>["identity"]) {
+  const [client, server] = memoryPair();
+  const relay = new RelayEnd(server);
+  const router = new MessageRouter();
+  const connection = new ClientConnection(client, router.receive);
+  const hello = connection.hello("test");
+  await relay.greet();
+  await hello;
+  const joining = connection.join(joinRequest());
+  relay.send(joinedFor(await relay.expect("join")));
+  const joined = await joining;
+  const clock = new ManualClock();
+  const session = ChatSession.adopt({
+    connection,
+    joined,
+    key: await key(),
+    params: PARAMS,
+    software: "test",
+    identity: identity ?? (await generateIdentity()).identity,
+    knownKeys: KnownKeys.inMemory(),
+    replay: await ReplayGuard.open(new InMemoryRoomStore(), {
+      clock,
+      onLoadError: () => {},
+      onSaveError: () => {},
+    }),
+    server: "test",
+    dial: () => Promise.reject(new Error("no reconnecting in this test")),
+    clock,
+  }, router);
+  const events: SessionEvent[] = [];
+  session.listener = (event) => events.push(event);
+  relay.send({ type: "caught_up", room: "lobby", lastSeq: 0 });
+  await session.caughtUp;
+  return { relay, session, events };
+}
+
+Deno.test("ChatSession.setTopic() seals a topic, and the relay's copy answers it", async () => {
+  const { relay, session, events } = await joinedSession();
+  const setting = session.setTopic("Friday: demo at 3pm");
+  const sent = await relay.expect("set_topic");
+  relay.send({
+    type: "topic",
+    room: "lobby",
+    ts: 5,
+    from: "ana",
+    id: sent.id,
+    sealed: sent.sealed,
+  });
+  await setting;
+  const topic = events.find((event) => event.type === "topic");
+  assert.ok(topic?.type === "topic" && topic.text === "Friday: demo at 3pm" && !topic.current);
+  assert.equal(session.topic?.text, "Friday: demo at 3pm");
+  await session.quit();
+});
+
+Deno.test("ChatSession refuses a topic moved into a message and a message moved into a topic", async () => {
+  const { relay, session, events } = await joinedSession();
+  // Ana's own topic and message, as the relay saw them sealed.
+  const setting = session.setTopic("the topic");
+  const topic = await relay.expect("set_topic");
+  relay.send({
+    type: "topic",
+    room: "lobby",
+    ts: 5,
+    from: "ana",
+    id: topic.id,
+    sealed: topic.sealed,
+  });
+  await setting;
+  const sending = session.send("a message");
+  const message = await relay.expect("send");
+  relay.send({ type: "ack", room: "lobby", id: message.id, seq: 1, ts: 6 });
+  await sending;
+  const before = events.length;
+  // A hostile relay replays each in the other's frame, as another member's.
+  relay.send({
+    type: "deliver",
+    room: "lobby",
+    seq: 2,
+    ts: 7,
+    from: "ana",
+    id: topic.id,
+    sealed: topic.sealed,
+  });
+  relay.send({
+    type: "topic",
+    room: "lobby",
+    ts: 8,
+    from: "ana",
+    id: message.id,
+    sealed: message.sealed,
+  });
+  const deadline = Date.now() + 2_000;
+  while (events.length < before + 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const later = events.slice(before);
+  assert.deepEqual(later.map((event) => [event.type, "code" in event ? event.code : ""]), [
+    ["error", "unreadable"],
+    ["error", "unreadable"],
+  ]);
+  assert.equal(session.topic?.text, "the topic", "the topic did not change");
+  await session.quit();
+});
+
+Deno.test("ChatSession.rename() takes the new name on the relay's word, and refuses while sending", async () => {
+  const { relay, session, events } = await joinedSession();
+  const renaming = session.rename("anna");
+  const asked = await relay.expect("rename");
+  assert.equal(asked.name, "anna");
+  relay.send({ type: "renamed", room: "lobby", from: "ana", to: "anna", ts: 9 });
+  await renaming;
+  assert.equal(session.name, "anna");
+  assert.ok(events.some((event) => event.type === "renamed" && event.self));
+  // A refusal comes back in the client's words, naming what was asked.
+  const refused = session.rename("bob");
+  await relay.expect("rename");
+  relay.send({
+    type: "error",
+    code: "name_taken",
+    room: "lobby",
+    message: "\x1b]0;pwned\x07",
+    fatal: false,
+    retryAfterMs: 0,
+  });
+  await assert.rejects(refused, /"bob" is taken in this room/);
+  // With a message waiting for its acknowledgement, renaming would strand it under the old name.
+  session.send("still on its way");
+  await assert.rejects(session.rename("zed"), /Wait until your messages are sent/);
+  // A rename the client did not ask for is not taken.
+  relay.send({ type: "renamed", room: "lobby", from: "anna", to: "boss", ts: 10 });
+  await relay.expect("send");
+  const deadline = Date.now() + 2_000;
+  while (!events.some((e) => e.type === "error") && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(session.name, "anna");
+  await session.quit();
+});

@@ -24,6 +24,8 @@ function recorder() {
     unignore: (name) => calls.push(`unignore ${name}`),
     quiet: () => calls.push("quiet"),
     clear: () => calls.push("clear"),
+    nick: (name) => calls.push(`nick ${name}`),
+    topic: (text) => calls.push(`topic ${text}`),
   };
   return { calls, context };
 }
@@ -124,7 +126,8 @@ Deno.test("findCommand() finds a command by name or alias, in any case", () => {
   assert.equal(findCommand("QUIT")?.name, "quit");
   assert.equal(findCommand("q")?.name, "quit");
   assert.equal(findCommand("exit")?.name, "quit");
-  assert.equal(findCommand("nick"), undefined);
+  assert.equal(findCommand("nick")?.name, "nick");
+  assert.equal(findCommand("frobnicate"), undefined);
 });
 
 Deno.test("completeCommand() completes command names and aliases after a slash", () => {
@@ -137,4 +140,18 @@ Deno.test("completeCommand() completes command names and aliases after a slash",
 Deno.test("COMMANDS has one entry per name, none shadowing another", () => {
   const names = COMMANDS.flatMap((command) => [command.name, ...command.aliases ?? []]);
   assert.equal(new Set(names).size, names.length);
+});
+
+Deno.test("runInput() runs /nick with one name and /topic with its text or alone", () => {
+  const { calls, context } = recorder();
+  runInput("/nick anna", context);
+  runInput("/nick", context);
+  runInput("/topic Friday: demo at 3pm", context);
+  runInput("/topic", context);
+  assert.deepEqual(calls, [
+    "nick anna",
+    "notice Usage: /nick NAME",
+    "topic Friday: demo at 3pm",
+    "topic null",
+  ]);
 });

@@ -4,7 +4,7 @@
  * sent and answers at once.
  */
 import type { BodyKind } from "../../protocol.ts";
-import type { SentMessage } from "../../client/events.ts";
+import type { SentMessage, TopicEvent } from "../../client/events.ts";
 import type { InteractiveSession } from "../../client/tui.ts";
 import type { TerminalIo, TerminalSignal } from "../../terminal/io.ts";
 import type { TerminalSize } from "../../terminal/screen.ts";
@@ -127,6 +127,21 @@ export class FakeSession implements InteractiveSession {
 
   unsent(): { text: string; kind: BodyKind }[] {
     return [...this.#unsent];
+  }
+
+  /** Names asked for with /nick, and topics set with /topic. */
+  readonly renames: string[] = [];
+  readonly topics: string[] = [];
+  topic: TopicEvent | null = null;
+
+  rename(name: string): Promise<void> {
+    this.renames.push(name);
+    return Promise.resolve();
+  }
+
+  setTopic(text: string): Promise<void> {
+    this.topics.push(text);
+    return Promise.resolve();
   }
 
   who(): Promise<{ total: number; members: string[] }> {
