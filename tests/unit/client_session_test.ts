@@ -3,75 +3,15 @@
  * the test playing the relay on the other, with no sockets and no processes.
  */
 import assert from "node:assert/strict";
-import { deriveRoomKey, generateIdentity, newMessageId, type RoomKey } from "../../crypto.ts";
-import {
-  CURRENT_KDF,
-  decodeMessage,
-  encodeMessage,
-  type Join,
-  type Message,
-  MIN_ITERATIONS,
-  PROTOCOL_VERSION,
-  RESUME_TOKEN_BYTES,
-  SALT_BYTES,
-  type ServerMessage,
-} from "../../protocol.ts";
+import { newMessageId } from "../../crypto.ts";
+import type { ServerMessage } from "../../protocol.ts";
 import { ClientConnection } from "../../client/connection.ts";
 import type { ChatError } from "../../client/errors.ts";
 import type { SessionEvent } from "../../client/events.ts";
-import { KnownKeys } from "../../client/known_keys.ts";
-import { MessageRouter } from "../../client/message_router.ts";
-import { ReplayGuard } from "../../client/replay_guard.ts";
-import { ChatSession, INBOUND_BACKLOG } from "../../client/session.ts";
-import { InMemoryRoomStore } from "../../storage/room_memory.ts";
-import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
+import { INBOUND_BACKLOG } from "../../client/session.ts";
+import { memoryPair } from "../../transport/memory.ts";
 import type { FrameConnection } from "../../transport/types.ts";
-import { ManualClock } from "./manual_clock.ts";
-
-const PARAMS = {
-  salt: new Uint8Array(SALT_BYTES).fill(3),
-  iterations: MIN_ITERATIONS,
-  kdf: CURRENT_KDF,
-};
-let roomKey: Promise<RoomKey> | null = null;
-const key = () => roomKey ??= deriveRoomKey("a passphrase for tests", { room: "lobby", ...PARAMS });
-
-/** The relay's end of a memory pair, driven by the test. */
-class RelayEnd {
-  readonly conn: MemoryConnection;
-  readonly #frames: AsyncIterator<Uint8Array>;
-
-  constructor(conn: MemoryConnection) {
-    this.conn = conn;
-    this.#frames = conn.frames()[Symbol.asyncIterator]();
-  }
-
-  send(message: ServerMessage): void {
-    assert.ok(this.conn.send(encodeMessage(message)), `could not send ${message.type}`);
-  }
-
-  async expect<Type extends Message["type"]>(
-    type: Type,
-  ): Promise<Extract<Message, { type: Type }>> {
-    const next = await this.#frames.next();
-    assert.ok(!next.done, `the client closed instead of sending ${type}`);
-    const message = decodeMessage(next.value);
-    assert.equal(message.type, type);
-    return message as Extract<Message, { type: Type }>;
-  }
-
-  /** Answers hello and returns. */
-  async greet(): Promise<void> {
-    await this.expect("hello");
-    this.send({
-      type: "welcome",
-      version: PROTOCOL_VERSION,
-      software: "test",
-      maxFrameBytes: 65_536,
-      heartbeatMs: 30_000,
-    });
-  }
-}
+import { joinedFor, joinedSession, joinRequest, RelayEnd } from "./client_harness.ts";
 
 /** A frame connection that counts the frames its reader has pulled. */
 class Counting implements FrameConnection {
@@ -110,30 +50,6 @@ class Counting implements FrameConnection {
   drained(): Promise<void> {
     return this.inner.drained();
   }
-}
-
-function joinRequest(): Omit<Join, "type"> {
-  return {
-    room: "lobby",
-    name: "ana",
-    params: PARAMS,
-    keyCheck: new Uint8Array(32),
-    catchup: { kind: "history", limit: 0 },
-    resumeToken: new Uint8Array(0),
-  };
-}
-
-function joinedFor(join: Join) {
-  return {
-    type: "joined" as const,
-    room: join.room,
-    name: join.name,
-    lastSeq: 0,
-    firstSeq: 1,
-    resumeToken: new Uint8Array(RESUME_TOKEN_BYTES),
-    memberCount: 1,
-    members: [join.name],
-  };
 }
 
 Deno.test("ClientConnection.join() refuses a joined for another name as a protocol violation", async () => {
@@ -182,37 +98,12 @@ Deno.test("ClientConnection ends a connection that gets replies or traffic it di
 });
 
 Deno.test("ChatSession stops reading while its inbound backlog is full, and loses nothing", async () => {
-  const [client, server] = memoryPair();
-  const relay = new RelayEnd(server);
-  const counting = new Counting(client);
-  const router = new MessageRouter();
-  const connection = new ClientConnection(counting, router.receive, {
-    backpressure: router.backpressure,
+  let counting: Counting | null = null;
+  const { relay, session } = await joinedSession({
+    wrap: (conn) => counting = new Counting(conn),
   });
-  const hello = connection.hello("test");
-  await relay.greet();
-  await hello;
-  const joining = connection.join(joinRequest());
-  relay.send(joinedFor(await relay.expect("join")));
-  const joined = await joining;
-  const clock = new ManualClock();
-  const session = ChatSession.adopt({
-    connection,
-    joined,
-    key: await key(),
-    params: PARAMS,
-    software: "test",
-    identity: (await generateIdentity()).identity,
-    knownKeys: KnownKeys.inMemory(),
-    replay: await ReplayGuard.open(new InMemoryRoomStore(), {
-      clock,
-      onLoadError: () => {},
-      onSaveError: () => {},
-    }),
-    server: "test",
-    dial: () => Promise.reject(new Error("no reconnecting in this test")),
-    clock,
-  }, router);
+  if (!counting) throw new Error("the connection was not wrapped");
+  const pulling: Counting = counting;
   const events: SessionEvent[] = [];
   let handled = 0;
   let mostWaiting = 0;
@@ -224,9 +115,9 @@ Deno.test("ChatSession stops reading while its inbound backlog is full, and lose
       allHandled.resolve();
     }
   };
-  const pulledBefore = counting.pulled;
-  counting.onPull = () => {
-    mostWaiting = Math.max(mostWaiting, counting.pulled - pulledBefore - handled);
+  const pulledBefore = pulling.pulled;
+  pulling.onPull = () => {
+    mostWaiting = Math.max(mostWaiting, pulling.pulled - pulledBefore - handled);
   };
   // A relay pouring in messages faster than they can be opened (these fail to open: cheaply).
   for (let seq = 1; seq <= flood; seq++) {
@@ -249,43 +140,6 @@ Deno.test("ChatSession stops reading while its inbound backlog is full, and lose
   assert.ok(!events.some((event) => event.type === "disconnected"));
   await session.quit();
 });
-
-/** A session joined over a memory pair, the test playing the relay. */
-async function joinedSession(identity?: Awaited<ReturnType<typeof generateIdentity>>["identity"]) {
-  const [client, server] = memoryPair();
-  const relay = new RelayEnd(server);
-  const router = new MessageRouter();
-  const connection = new ClientConnection(client, router.receive);
-  const hello = connection.hello("test");
-  await relay.greet();
-  await hello;
-  const joining = connection.join(joinRequest());
-  relay.send(joinedFor(await relay.expect("join")));
-  const joined = await joining;
-  const clock = new ManualClock();
-  const session = ChatSession.adopt({
-    connection,
-    joined,
-    key: await key(),
-    params: PARAMS,
-    software: "test",
-    identity: identity ?? (await generateIdentity()).identity,
-    knownKeys: KnownKeys.inMemory(),
-    replay: await ReplayGuard.open(new InMemoryRoomStore(), {
-      clock,
-      onLoadError: () => {},
-      onSaveError: () => {},
-    }),
-    server: "test",
-    dial: () => Promise.reject(new Error("no reconnecting in this test")),
-    clock,
-  }, router);
-  const events: SessionEvent[] = [];
-  session.listener = (event) => events.push(event);
-  relay.send({ type: "caught_up", room: "lobby", lastSeq: 0 });
-  await session.caughtUp;
-  return { relay, session, events };
-}
 
 Deno.test("ChatSession.setTopic() seals a topic, and the relay's copy answers it", async () => {
   const { relay, session, events } = await joinedSession();

@@ -3,117 +3,24 @@
  * to keep on disk. Over in-memory connections, the test playing the relay.
  */
 import assert from "node:assert/strict";
-import { deriveRoomKey, generateIdentity } from "../../crypto.ts";
-import {
-  decodeMessage,
-  encodeMessage,
-  type Join,
-  type Message,
-  MIN_ITERATIONS,
-  PROTOCOL_VERSION,
-  RESUME_TOKEN_BYTES,
-  SALT_BYTES,
-  type ServerMessage,
-} from "../../protocol.ts";
+import { RESUME_TOKEN_BYTES } from "../../protocol.ts";
 import { SYSTEM_CLOCK } from "../../client/clock.ts";
 import type { ChatError } from "../../client/errors.ts";
-import { ClientConnection } from "../../client/connection.ts";
-import { KnownKeys } from "../../client/known_keys.ts";
-import { MessageRouter } from "../../client/message_router.ts";
-import { ReplayGuard } from "../../client/replay_guard.ts";
-import { ChatSession } from "../../client/session.ts";
-import { InMemoryRoomStore } from "../../storage/room_memory.ts";
-import { type MemoryConnection, memoryPair } from "../../transport/memory.ts";
+import type { SessionStart } from "../../client/session.ts";
+import { memoryPair } from "../../transport/memory.ts";
 import type { FrameConnection } from "../../transport/types.ts";
+import { joinedFor, joinedSession as joined, PARAMS, RelayEnd } from "./client_harness.ts";
 
-const PARAMS = { salt: new Uint8Array(SALT_BYTES).fill(5), iterations: MIN_ITERATIONS, kdf: 2 };
-
-class RelayEnd {
-  readonly #frames: AsyncIterator<Uint8Array>;
-  constructor(readonly conn: MemoryConnection) {
-    this.#frames = conn.frames()[Symbol.asyncIterator]();
-  }
-  send(message: ServerMessage): void {
-    assert.ok(this.conn.send(encodeMessage(message)));
-  }
-  async expect<T extends Message["type"]>(type: T): Promise<Extract<Message, { type: T }>> {
-    while (true) {
-      const next = await this.#frames.next();
-      assert.ok(!next.done, `closed instead of ${type}`);
-      const message = decodeMessage(next.value);
-      if (message.type === "ping") continue;
-      assert.equal(message.type, type);
-      return message as Extract<Message, { type: T }>;
-    }
-  }
-  async greet(): Promise<void> {
-    await this.expect("hello");
-    this.send({
-      type: "welcome",
-      version: PROTOCOL_VERSION,
-      software: "test",
-      maxFrameBytes: 65_536,
-      heartbeatMs: 30_000,
-    });
-  }
-}
-
-function joinedFor(join: Join, token: number) {
-  return {
-    type: "joined" as const,
-    room: join.room,
-    name: join.name,
-    lastSeq: 0,
-    firstSeq: 1,
-    resumeToken: new Uint8Array(RESUME_TOKEN_BYTES).fill(token),
-    memberCount: 1,
-    members: [join.name],
-  };
-}
-
-/** A session in "lobby" as ana, joined through `relay`; `dial` serves its reconnects. */
-async function joinedSession(
+/** A session that redials through `dial` at once, on the real clock. */
+function joinedSession(
   dial: () => Promise<FrameConnection>,
-  options: { onResumeToken?(token: Uint8Array): void } = {},
+  start: Partial<SessionStart> = {},
 ) {
-  const [client, server] = memoryPair();
-  const relay = new RelayEnd(server);
-  const router = new MessageRouter();
-  const connection = new ClientConnection(client, router.receive, {
-    backpressure: router.backpressure,
-  });
-  const hello = connection.hello("test");
-  await relay.greet();
-  await hello;
-  const key = await deriveRoomKey("a passphrase for tests", { room: "lobby", ...PARAMS });
-  const joining = connection.join({
-    room: "lobby",
-    name: "ana",
-    params: PARAMS,
-    keyCheck: key.keyCheck,
-    catchup: { kind: "history", limit: 0 },
-    resumeToken: new Uint8Array(0),
-  });
-  relay.send(joinedFor(await relay.expect("join"), 1));
-  const session = ChatSession.adopt({
-    connection,
-    joined: await joining,
-    key,
-    params: PARAMS,
-    software: "test",
-    identity: (await generateIdentity()).identity,
-    knownKeys: KnownKeys.inMemory(),
-    replay: await ReplayGuard.open(new InMemoryRoomStore(), {
-      clock: SYSTEM_CLOCK,
-      onLoadError: () => {},
-      onSaveError: () => {},
-    }),
-    server: "test",
+  return joined({
     dial,
-    reconnect: { firstDelayMs: 1, maxDelayMs: 1, giveUpMs: 10_000 },
-    ...options,
-  }, router);
-  return { session, relay };
+    clock: SYSTEM_CLOCK,
+    start: { reconnect: { firstDelayMs: 1, maxDelayMs: 1, giveUpMs: 10_000 }, ...start },
+  });
 }
 
 Deno.test("ChatSession.unsent() lists messages until acknowledged, and keeps them when the session ends", async () => {
