@@ -187,17 +187,22 @@ function claimName(
     current.session.end("replaced", "Replaced by a newer connection of yours", "disconnected");
     return null;
   }
-  const now = from.context.now();
+  return heldOrLookalike(room, name, { token, now: from.context.now() });
+}
+
+/**
+ * The refusal for a name held for someone else's dropped session (a hold the `token` reclaims is
+ * no obstacle), or one that looks like a member's or a held name other than `own`; else null.
+ */
+function heldOrLookalike(
+  room: Room<Membership>,
+  name: string,
+  claimant: { token: Uint8Array; now: number; own?: string },
+): Refusal | null {
+  const { token, now, own } = claimant;
   const held = room.held(name, now);
-  const lookalike = held ? undefined : room.lookalike(name);
-  if (lookalike !== undefined) {
-    return {
-      code: "name_confusable",
-      room: room.name,
-      message: `The name "${name}" looks too much like "${lookalike}", who is in "${room.name}"`,
-    };
-  }
-  if (held && (token.length === 0 || !equalBytes(token, held.token))) {
+  if (held) {
+    if (token.length > 0 && equalBytes(token, held.token)) return null;
     const minutes = Math.ceil((held.expiresAt - now) / 60_000);
     return {
       code: "name_taken",
@@ -207,7 +212,15 @@ function claimName(
       retryAfterMs: held.expiresAt - now,
     };
   }
-  return null;
+  const lookalike = room.lookalike(name);
+  if (lookalike === undefined || (own !== undefined && foldName(lookalike) === foldName(own))) {
+    return null;
+  }
+  return {
+    code: "name_confusable",
+    room: room.name,
+    message: `The name "${name}" looks too much like "${lookalike}", who is in "${room.name}"`,
+  };
 }
 
 /** Null when `membership` may go by `name` in its room from now on; otherwise why not. */
@@ -225,21 +238,5 @@ export function renameRefusal(
   if (current && current !== membership) {
     return { code: "name_taken", room: room.name, message: `The name "${name}" is taken` };
   }
-  const held = room.held(name, now);
-  if (held && !equalBytes(held.token, membership.token)) {
-    return {
-      code: "name_taken",
-      room: room.name,
-      message: `The name "${name}" is held for a member who dropped`,
-    };
-  }
-  const lookalike = room.lookalike(name);
-  if (lookalike !== undefined && foldName(lookalike) !== foldName(membership.name)) {
-    return {
-      code: "name_confusable",
-      room: room.name,
-      message: `The name "${name}" looks too much like "${lookalike}"`,
-    };
-  }
-  return null;
+  return heldOrLookalike(room, name, { token: membership.token, now, own: membership.name });
 }
