@@ -87,6 +87,8 @@ Deno.test("join (terminal): a relay's words cannot retitle the window, clear the
 
   await peer.send(error("not_joined"));
   await peer.send(error("evil\u009b2J"));
+  // Shown before /who is typed: taken while /who waits, it would answer /who instead.
+  await tmux.waitForScreen((text) => text.includes('code "evil'));
   await tmux.run("send-keys", "-t", "chat", "/who", "Enter");
   await peer.expect("who");
   await peer.send(error("not_joined"));
